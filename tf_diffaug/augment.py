@@ -1,0 +1,206 @@
+"""A validated DiffAugment policy and the functional entry point `diff_augment`."""
+
+import dataclasses
+
+import keras
+import tensorflow as tf
+
+from tf_diffaug import ops
+
+DEFAULT_POLICY = "color,translation,cutout"
+DATA_FORMATS = ("channels_last", "channels_first")
+
+
+def list_ops():
+    """Returns the op names accepted in a policy, in their canonical order.
+
+    `"color"` is also accepted and expands to `brightness,saturation,contrast`.
+    """
+    return list(ops.OPS)
+
+
+def parse_policy(policy):
+    """Turns a policy (comma-separated string or list of names) into a tuple of op names.
+
+    Raises:
+        ValueError: for unknown or repeated names.
+    """
+    if policy is None:
+        return ()
+    names = policy.split(",") if isinstance(policy, str) else list(policy)
+    expanded = []
+    for name in (str(n).strip().lower() for n in names):
+        if not name:
+            continue
+        if name in ops.GROUPS:
+            expanded.extend(ops.GROUPS[name])
+        elif name in ops.OPS:
+            expanded.append(name)
+        else:
+            valid = ", ".join([*ops.GROUPS, *ops.OPS])
+            raise ValueError(
+                f"Unknown DiffAugment op {name!r}. Valid ops are: {valid}. "
+                f"Received: policy={policy!r}"
+            )
+    repeated = sorted({n for n in expanded if expanded.count(n) > 1})
+    if repeated:
+        raise ValueError(
+            f"Each op may appear once in a policy; {', '.join(repeated)} appears more than "
+            f"once (note that 'color' already contains brightness, saturation and contrast). "
+            f"Received: policy={policy!r}"
+        )
+    return tuple(expanded)
+
+
+@dataclasses.dataclass(frozen=True)
+class Policy:
+    """A parsed, validated DiffAugment policy.
+
+    Attributes:
+        ops: op names, applied in this order.
+        probability: per-sample, per-op probability of applying each op.
+        translation_ratio: maximum shift as a fraction of the side.
+        cutout_ratio: cutout side as a fraction of the image side.
+        data_format: "channels_last" (NHWC) or "channels_first" (NCHW).
+    """
+
+    ops: tuple
+    probability: float = 1.0
+    translation_ratio: float = 0.125
+    cutout_ratio: float = 0.5
+    data_format: str = "channels_last"
+
+    @classmethod
+    def create(cls, policy=DEFAULT_POLICY, probability=1.0, translation_ratio=0.125,
+               cutout_ratio=0.5, data_format="channels_last"):
+        for name, ratio in (("translation_ratio", translation_ratio),
+                            ("cutout_ratio", cutout_ratio)):
+            if not 0.0 < float(ratio) <= 1.0:
+                raise ValueError(f"`{name}` must be in (0, 1]. Received: {name}={ratio}")
+        if not 0.0 <= float(probability) <= 1.0:
+            raise ValueError(f"`probability` must be in [0, 1]. Received: probability={probability}")
+        if data_format not in DATA_FORMATS:
+            raise ValueError(
+                f"`data_format` must be one of {DATA_FORMATS}. Received: data_format={data_format!r}"
+            )
+        return cls(parse_policy(policy), float(probability), float(translation_ratio),
+                   float(cutout_ratio), data_format)
+
+    def check_images(self, images):
+        """Validates rank and dtype; returns the images as a tensor."""
+        images = tf.convert_to_tensor(images)
+        if images.shape.rank != 4:
+            raise ValueError(
+                "DiffAugment expects a batch of images of rank 4 "
+                f"({'NCHW' if self.data_format == 'channels_first' else 'NHWC'}); add a batch "
+                f"axis with `images[None]` for a single image. Received: shape={images.shape}"
+            )
+        if not images.dtype.is_floating:
+            raise ValueError(
+                "DiffAugment expects float images (float16, bfloat16, float32) scaled to "
+                "[-1, 1]; convert with `tf.cast(images, tf.float32) / 127.5 - 1`. "
+                f"Received: dtype={images.dtype.name}"
+            )
+        return images
+
+    def _to_nhwc(self, images):
+        if self.data_format == "channels_first":
+            return tf.transpose(images, (0, 2, 3, 1))
+        return images
+
+    def sample(self, images, base_seed):
+        """Draws the transformation dict for `images` from a (2,) int seed tensor."""
+        images = self._to_nhwc(self.check_images(images))
+        batch = tf.shape(images)[0]
+        height, width = ops._static_or_dynamic_hw(images)
+        draw = ops.Draw(base_seed)
+        params = {}
+        for name in self.ops:
+            op = ops.OPS[name]
+            values = op.sample(draw, batch, height, width, self)
+            if self.probability < 1.0:
+                applied = draw.uniform(batch, 0.0, 1.0) < self.probability
+                if op.identity is None:
+                    params[f"{name}_applied"] = applied
+                else:
+                    mask = tf.reshape(applied, [-1] + [1] * (values.shape.rank - 1))
+                    values = tf.where(mask, values, op.identity(batch))
+            params[name] = values
+        return params
+
+    def apply(self, images, params):
+        """Applies the ops with the given parameters; deterministic and differentiable."""
+        images = self.check_images(images)
+        missing = [name for name in self.ops if name not in params]
+        if missing:
+            raise ValueError(
+                f"The transformation is missing parameters for {missing}. Received keys: "
+                f"{sorted(params)}"
+            )
+        if not self.ops:
+            return images
+        dtype = images.dtype
+        # Half-precision inputs are augmented in float32 (means and masks stay exact),
+        # then cast back so that output dtype = input dtype.
+        work = tf.float64 if dtype == tf.float64 else tf.float32
+        x = self._to_nhwc(tf.cast(images, work))
+        for name in self.ops:
+            augmented = ops.OPS[name].apply(x, params[name], self)
+            applied = params.get(f"{name}_applied")
+            if applied is not None:
+                augmented = tf.where(tf.reshape(applied, (-1, 1, 1, 1)), augmented, x)
+            x = augmented
+        if self.data_format == "channels_first":
+            x = tf.transpose(x, (0, 3, 1, 2))
+        return tf.cast(x, dtype)
+
+
+def base_seed(seed):
+    """A (2,) int64 seed tensor from None, an int, or a `keras.random.SeedGenerator`.
+
+    None draws from Keras's global seed generator (seeded by `keras.utils.set_random_seed`).
+    """
+    if isinstance(seed, keras.random.SeedGenerator):
+        return tf.cast(seed.next(), tf.int64)
+    if seed is None:
+        return tf.cast(
+            keras.random.randint((2,), 0, 2**31 - 1, dtype="int32"), tf.int64
+        )
+    if isinstance(seed, int):
+        return tf.constant([seed, 0], tf.int64)
+    raise ValueError(
+        "`seed` must be None, an int or a `keras.random.SeedGenerator`. "
+        f"Received: seed={seed!r} (of type {type(seed).__name__})"
+    )
+
+
+def diff_augment(images, policy=DEFAULT_POLICY, *, probability=1.0, translation_ratio=0.125,
+                 cutout_ratio=0.5, data_format="channels_last", seed=None):
+    """Applies DiffAugment to a batch of images.
+
+    The same call applies to real and generated images alike; it is differentiable with
+    respect to `images`, so gradients of D(T(G(z))) reach G.
+
+    Args:
+        images: float tensor (B, H, W, C) (or (B, C, H, W) with `channels_first`),
+            values nominally in [-1, 1].
+        policy: comma-separated string or list of op names from `list_ops()`, or
+            `"color"`; applied in the order given. Empty means identity.
+        probability: probability of applying each op to each sample.
+        translation_ratio: maximum translation as a fraction of the side (paper: 1/8).
+        cutout_ratio: side of the cutout square as a fraction of the side (paper: 1/2).
+        data_format: "channels_last" or "channels_first".
+        seed: None (Keras's global generator), an int (the same result on every call),
+            or a `keras.random.SeedGenerator` (a reproducible sequence).
+
+    Returns:
+        The augmented images, with the dtype and shape of `images`.
+
+    Raises:
+        ValueError: for an unknown op, images that are not rank 4 or not float, or
+            ratios/probability out of range.
+    """
+    augmentation = Policy.create(policy, probability, translation_ratio, cutout_ratio, data_format)
+    images = augmentation.check_images(images)
+    params = augmentation.sample(images, base_seed(seed))
+    return augmentation.apply(images, params)

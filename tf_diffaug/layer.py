@@ -1,0 +1,105 @@
+"""`DiffAugment`: the paper's augmentation as a Keras 3 preprocessing-style layer."""
+
+import keras
+
+from tf_diffaug.augment import DEFAULT_POLICY, Policy, base_seed
+
+
+@keras.saving.register_keras_serializable(package="tf_diffaug")
+class DiffAugment(keras.layers.Layer):
+    """Differentiable Augmentation (Zhao et al., 2020) as a Keras layer.
+
+    Apply the same layer to real and generated images, in the discriminator step and in
+    the generator step; gradients flow through it to the generator.
+
+    ```python
+    augment = tf_diffaug.DiffAugment("color,translation,cutout")
+    real_logits = discriminator(augment(real_images, training=True))
+    fake_logits = discriminator(augment(generator(z), training=True))
+    ```
+
+    Like Keras's image preprocessing layers it splits sampling from applying:
+    `get_random_transformation` draws a dict of per-sample parameters (see
+    `tf_diffaug.ops` for the keys and ranges) and `transform_images` applies a given dict
+    deterministically, which is how tests and users inject parameters.
+
+    With `probability < 1`, skipped samples get identity parameters (brightness 0,
+    saturation 1, contrast 1, translation (0, 0), flip False, rotate90 0); cutout, which
+    has none, records skipped samples in a bool `"cutout_applied"` entry.
+
+    Unlike Keras's preprocessing layers this layer does not cast its inputs to the
+    layer's compute dtype: the output dtype is always the input dtype, so it can sit
+    between a mixed-precision generator and discriminator.
+
+    Args:
+        policy: comma-separated op names or a list (see `tf_diffaug.list_ops()`);
+            `"color"` expands to brightness, saturation, contrast.
+        probability: per-sample, per-op probability of applying each op, in [0, 1].
+        translation_ratio: maximum shift as a fraction of each side, in (0, 1].
+        cutout_ratio: cutout side as a fraction of each side, in (0, 1].
+        data_format: "channels_last" or "channels_first"; None uses
+            `keras.config.image_data_format()`.
+        seed: int for a reproducible sequence of draws, or None.
+        **kwargs: base `keras.layers.Layer` arguments (name, dtype, ...).
+    """
+
+    def __init__(self, policy=DEFAULT_POLICY, probability=1.0, translation_ratio=0.125,
+                 cutout_ratio=0.5, data_format=None, seed=None, **kwargs):
+        super().__init__(autocast=False, **kwargs)
+        self.policy = Policy.create(
+            policy, probability, translation_ratio, cutout_ratio,
+            data_format or keras.config.image_data_format(),
+        )
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed, name="diffaugment_seed")
+        # Keep inputs as given (no autocast to compute_dtype): output dtype = input dtype.
+        self._convert_input_args = False
+        self.supports_jit = True
+
+    @property
+    def probability(self):
+        return self.policy.probability
+
+    def get_random_transformation(self, images, training=True, seed=None):
+        """Draws per-sample parameters for `images`.
+
+        Args:
+            images: the batch to be augmented (only its shape is used).
+            training: None is returned when False (the identity).
+            seed: None (the layer's own generator), an int or a `SeedGenerator`.
+
+        Returns:
+            A dict of tensors keyed by op name, or None when not training.
+        """
+        if not training:
+            return None
+        return self.policy.sample(images, base_seed(self.seed_generator if seed is None else seed))
+
+    def transform_images(self, images, transformation, training=True):
+        """Applies `transformation` (from `get_random_transformation`) to `images`."""
+        if not training or transformation is None:
+            return images
+        return self.policy.apply(images, transformation)
+
+    def call(self, images, training=True):
+        if not training:
+            return images
+        return self.transform_images(images, self.get_random_transformation(images))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def compute_output_spec(self, images, training=True):
+        return keras.KerasTensor(images.shape, dtype=images.dtype)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            policy=",".join(self.policy.ops),
+            probability=self.policy.probability,
+            translation_ratio=self.policy.translation_ratio,
+            cutout_ratio=self.policy.cutout_ratio,
+            data_format=self.policy.data_format,
+            seed=self.seed,
+        )
+        return config
