@@ -1,0 +1,1 @@
+"""Reusable Keras layers for the GAN backbones."""
