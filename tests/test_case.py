@@ -57,12 +57,14 @@ def run_graph_and_xla(fn, *args):
 
 
 def run_per_replica(strategy, fn, global_batch):
-    """Splits `global_batch` (a NumPy array or tuple of them) across replicas of
-    `strategy`, runs `fn` on each shard, and concatenates the per-replica outputs."""
-    dataset = tf.data.Dataset.from_tensors(global_batch)
-    distributed = strategy.experimental_distribute_dataset(dataset)
-    batch = next(iter(distributed))
-    outputs = strategy.run(tf.function(fn), args=(batch,) if not isinstance(batch, tuple) else batch)
+    """Splits `global_batch` (an array or a tuple of arrays with a common first axis)
+    across the replicas of `strategy`, runs `fn(*shard)` on each, and concatenates the
+    per-replica outputs in replica order."""
+    size = len(global_batch[0] if isinstance(global_batch, tuple) else global_batch)
+    dataset = tf.data.Dataset.from_tensor_slices(global_batch).batch(size)
+    shard = next(iter(strategy.experimental_distribute_dataset(dataset)))
+    args = shard if isinstance(shard, tuple) else (shard,)
+    outputs = strategy.run(tf.function(fn), args=args)
     return np.concatenate(
         [np.asarray(t) for t in strategy.experimental_local_results(outputs)], axis=0
     )

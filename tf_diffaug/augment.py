@@ -71,20 +71,36 @@ class Policy:
     data_format: str = "channels_last"
 
     @classmethod
-    def create(cls, policy=DEFAULT_POLICY, probability=1.0, translation_ratio=0.125,
-               cutout_ratio=0.5, data_format="channels_last"):
-        for name, ratio in (("translation_ratio", translation_ratio),
-                            ("cutout_ratio", cutout_ratio)):
+    def create(
+        cls,
+        policy=DEFAULT_POLICY,
+        probability=1.0,
+        translation_ratio=0.125,
+        cutout_ratio=0.5,
+        data_format="channels_last",
+    ):
+        for name, ratio in (
+            ("translation_ratio", translation_ratio),
+            ("cutout_ratio", cutout_ratio),
+        ):
             if not 0.0 < float(ratio) <= 1.0:
                 raise ValueError(f"`{name}` must be in (0, 1]. Received: {name}={ratio}")
         if not 0.0 <= float(probability) <= 1.0:
-            raise ValueError(f"`probability` must be in [0, 1]. Received: probability={probability}")
+            raise ValueError(
+                f"`probability` must be in [0, 1]. Received: probability={probability}"
+            )
         if data_format not in DATA_FORMATS:
             raise ValueError(
-                f"`data_format` must be one of {DATA_FORMATS}. Received: data_format={data_format!r}"
+                f"`data_format` must be one of {DATA_FORMATS}. "
+                f"Received: data_format={data_format!r}"
             )
-        return cls(parse_policy(policy), float(probability), float(translation_ratio),
-                   float(cutout_ratio), data_format)
+        return cls(
+            parse_policy(policy),
+            float(probability),
+            float(translation_ratio),
+            float(cutout_ratio),
+            data_format,
+        )
 
     def check_images(self, images):
         """Validates rank and dtype; returns the images as a tensor."""
@@ -144,38 +160,61 @@ class Policy:
         # then cast back so that output dtype = input dtype.
         work = tf.float64 if dtype == tf.float64 else tf.float32
         x = self._to_nhwc(tf.cast(images, work))
+        color = None  # a pending run of color ops, fused into one affine map
         for name in self.ops:
-            augmented = ops.OPS[name].apply(x, params[name], self)
+            op = ops.OPS[name]
+            if op.is_color:
+                color = color or ops.ColorAffine.identity(params[name])
+                color = getattr(color, name)(tf.cast(params[name], tf.float32))
+                continue
+            if color is not None:
+                x, color = color(x), None
+            augmented = op.apply(x, params[name], self)
             applied = params.get(f"{name}_applied")
             if applied is not None:
                 augmented = tf.where(tf.reshape(applied, (-1, 1, 1, 1)), augmented, x)
             x = augmented
+        if color is not None:
+            x = color(x)
         if self.data_format == "channels_first":
             x = tf.transpose(x, (0, 3, 1, 2))
         return tf.cast(x, dtype)
 
 
 def base_seed(seed):
-    """A (2,) int64 seed tensor from None, an int, or a `keras.random.SeedGenerator`.
+    """A (2,) seed tensor from None, an int, or a `keras.random.SeedGenerator`.
 
     None draws from Keras's global seed generator (seeded by `keras.utils.set_random_seed`).
+    Inside a replica of a `tf.distribute` strategy the replica id is folded in, so that
+    replicas augment their shards independently instead of repeating each other's draws.
     """
     if isinstance(seed, keras.random.SeedGenerator):
-        return tf.cast(seed.next(), tf.int64)
-    if seed is None:
-        return tf.cast(
-            keras.random.randint((2,), 0, 2**31 - 1, dtype="int32"), tf.int64
+        seed = seed.next()
+    elif seed is None:
+        seed = keras.random.randint((2,), 0, 2**31 - 1, dtype="int32")
+    elif isinstance(seed, int):
+        seed = tf.constant([seed, 0], tf.int64)
+    else:
+        raise ValueError(
+            "`seed` must be None, an int or a `keras.random.SeedGenerator`. "
+            f"Received: seed={seed!r} (of type {type(seed).__name__})"
         )
-    if isinstance(seed, int):
-        return tf.constant([seed, 0], tf.int64)
-    raise ValueError(
-        "`seed` must be None, an int or a `keras.random.SeedGenerator`. "
-        f"Received: seed={seed!r} (of type {type(seed).__name__})"
-    )
+    replica = tf.distribute.get_replica_context()
+    if replica is not None and replica.num_replicas_in_sync > 1:
+        seed = ops.fold_in(seed, replica.replica_id_in_sync_group)
+    return seed
 
 
-def diff_augment(images, policy=DEFAULT_POLICY, *, probability=1.0, translation_ratio=0.125,
-                 cutout_ratio=0.5, data_format="channels_last", seed=None):
+def diff_augment(
+    images,
+    policy=DEFAULT_POLICY,
+    *,
+    probability=1.0,
+    translation_ratio=0.125,
+    cutout_ratio=0.5,
+    data_format="channels_last",
+    seed=None,
+):
     """Applies DiffAugment to a batch of images.
 
     The same call applies to real and generated images alike; it is differentiable with

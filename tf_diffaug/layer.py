@@ -43,17 +43,27 @@ class DiffAugment(keras.layers.Layer):
         **kwargs: base `keras.layers.Layer` arguments (name, dtype, ...).
     """
 
-    def __init__(self, policy=DEFAULT_POLICY, probability=1.0, translation_ratio=0.125,
-                 cutout_ratio=0.5, data_format=None, seed=None, **kwargs):
+    def __init__(
+        self,
+        policy=DEFAULT_POLICY,
+        probability=1.0,
+        translation_ratio=0.125,
+        cutout_ratio=0.5,
+        data_format=None,
+        seed=None,
+        **kwargs,
+    ):
+        # autocast=False: inputs keep their dtype (no cast to compute_dtype).
         super().__init__(autocast=False, **kwargs)
         self.policy = Policy.create(
-            policy, probability, translation_ratio, cutout_ratio,
+            policy,
+            probability,
+            translation_ratio,
+            cutout_ratio,
             data_format or keras.config.image_data_format(),
         )
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed, name="diffaugment_seed")
-        # Keep inputs as given (no autocast to compute_dtype): output dtype = input dtype.
-        self._convert_input_args = False
         self.supports_jit = True
 
     @property

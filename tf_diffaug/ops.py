@@ -17,12 +17,21 @@ from collections.abc import Callable
 
 import tensorflow as tf
 
+# One fixed RNG algorithm, so that a seed gives the same draws eagerly, in graph mode and
+# under XLA ("auto_select" picks different algorithms per device/compiler).
+_ALG = "philox"
+
+
+def fold_in(seed, data):
+    """A new stateless seed from `seed` and an integer (`data` may be a tensor)."""
+    return tf.random.experimental.stateless_fold_in(seed, data, alg=_ALG)
+
 
 class Draw:
     """Hands out distinct stateless seeds derived from one base seed.
 
     Args:
-        base_seed: int64 tensor of shape (2,), e.g. from `keras.random.SeedGenerator.next()`.
+        base_seed: int tensor of shape (2,), e.g. from `keras.random.SeedGenerator.next()`.
     """
 
     def __init__(self, base_seed):
@@ -30,17 +39,33 @@ class Draw:
         self._count = 0
 
     def seed(self):
-        """Returns a fresh (2,) int64 seed; successive seeds give independent streams."""
+        """Returns a fresh (2,) seed; successive seeds give independent streams.
+
+        Folding the draw's index into the base seed (rather than adding it) keeps the
+        seeds of consecutive base seeds apart: a `SeedGenerator` advances its state by
+        one per call, so base + i would repeat the previous call's streams.
+        """
         self._count += 1
-        return self._base + tf.constant([0, self._count], tf.int64)
+        return fold_in(self._base, self._count)
 
     def uniform(self, batch, minval, maxval):
-        return tf.random.stateless_uniform((batch,), self.seed(), minval, maxval)
+        """Floats in [minval, maxval), from the top 23 random bits of each uint32.
+
+        Converting the bits ourselves gives identical floats with and without XLA, whose
+        float conversion inside `stateless_uniform` differs from the CPU kernel's. 23 bits
+        (a float32 mantissa) keep minval + width * unit exact, so maxval is never reached
+        through rounding for the paper's ranges.
+        """
+        bits = tf.random.stateless_uniform(
+            (batch,), self.seed(), minval=None, maxval=None, dtype=tf.uint32, alg=_ALG
+        )
+        unit = tf.cast(tf.bitwise.right_shift(bits, 9), tf.float32) * (2.0**-23)
+        return minval + (maxval - minval) * unit
 
     def randint(self, batch, minval, maxval):
         """Integers in [minval, maxval); bounds may be tensors (dynamic image sizes)."""
         return tf.random.stateless_uniform(
-            (batch,), self.seed(), minval, maxval, dtype=tf.int32
+            (batch,), self.seed(), minval, maxval, dtype=tf.int32, alg=_ALG
         )
 
 
@@ -59,6 +84,88 @@ def _per_sample(values, dtype):
 
 
 # --- color --------------------------------------------------------------------------
+#
+# Each color op maps y to an affine function of the same form, so any run of color ops
+# composes into one per-sample affine map of the input x:
+#     y = scale * x + pixel_mix * mean_c(x) + image_mix * mean_hwc(x) + offset
+# (mean_c over channels of a pixel, mean_hwc over the whole image). `Policy.apply` fuses
+# consecutive color ops this way: two reductions and one elementwise pass in total
+# instead of one pass per op, with the same result as applying the ops one by one.
+
+
+@dataclasses.dataclass(frozen=True)
+class ColorAffine:
+    """Per-sample coefficients (each (B,), float32) of the affine color map above.
+
+    `pixel_mix` and `image_mix` are None while structurally zero, so that a lone
+    brightness op computes no mean at all.
+    """
+
+    scale: tf.Tensor
+    offset: tf.Tensor
+    pixel_mix: tf.Tensor | None = None
+    image_mix: tf.Tensor | None = None
+
+    @classmethod
+    def identity(cls, like):
+        return cls(scale=tf.ones_like(like, tf.float32), offset=tf.zeros_like(like, tf.float32))
+
+    def brightness(self, b):
+        """y + b."""
+        return dataclasses.replace(self, offset=self.offset + b)
+
+    def saturation(self, s):
+        """(y - m) * s + m, m = mean_c(y): only the part of y orthogonal to mean_c scales."""
+        pixel_mix = (1.0 - s) * self.scale
+        if self.pixel_mix is not None:
+            pixel_mix += self.pixel_mix
+        return dataclasses.replace(self, scale=s * self.scale, pixel_mix=pixel_mix)
+
+    def contrast(self, c):
+        """(y - m) * c + m, m = mean_hwc(y) = (scale + pixel_mix) mean_hwc(x) + ... + offset."""
+        total = self.scale if self.pixel_mix is None else self.scale + self.pixel_mix
+        image_mix = (1.0 - c) * total
+        if self.image_mix is not None:
+            image_mix += self.image_mix
+        return ColorAffine(
+            scale=c * self.scale,
+            offset=self.offset,
+            pixel_mix=None if self.pixel_mix is None else c * self.pixel_mix,
+            image_mix=image_mix,
+        )
+
+    def __call__(self, images):
+        coef = lambda v: None if v is None else _per_sample(v, images.dtype)
+        return _affine_color(
+            images, coef(self.scale), coef(self.offset), coef(self.pixel_mix), coef(self.image_mix)
+        )
+
+
+def _affine_color(images, scale, offset, pixel_mix, image_mix):
+    """scale * x + pixel_mix * mean_c(x) + image_mix * mean_hwc(x) + offset.
+
+    The map is self-adjoint up to the offset: its gradient is the same expression applied
+    to the upstream gradient (without offset). Writing it out lets both the forward and the
+    backward pass take the image mean from the per-pixel channel mean
+    (mean_hwc = mean_hw of mean_c), one reduction over the full tensor instead of two.
+    """
+    if pixel_mix is None and image_mix is None:
+        return scale * images + offset  # brightness only: no reduction at all
+
+    def linear_part(x):
+        pixel_mean = tf.reduce_mean(x, axis=3, keepdims=True)
+        out = scale * x
+        if pixel_mix is not None:
+            out += pixel_mix * pixel_mean
+        if image_mix is not None:
+            out += image_mix * tf.reduce_mean(pixel_mean, axis=(1, 2), keepdims=True)
+        return out
+
+    @tf.custom_gradient
+    def affine(x):
+        return linear_part(x) + offset, lambda upstream: linear_part(upstream)
+
+    return affine(images)
 
 
 def sample_brightness(draw, batch, height, width, config):
@@ -67,7 +174,7 @@ def sample_brightness(draw, batch, height, width, config):
 
 def apply_brightness(images, brightness, config):
     """x + b."""
-    return images + _per_sample(brightness, images.dtype)
+    return ColorAffine.identity(brightness).brightness(brightness)(images)
 
 
 def sample_saturation(draw, batch, height, width, config):
@@ -76,8 +183,7 @@ def sample_saturation(draw, batch, height, width, config):
 
 def apply_saturation(images, saturation, config):
     """(x - m) * s + m, m the mean over channels of each pixel."""
-    mean = tf.reduce_mean(images, axis=3, keepdims=True)
-    return (images - mean) * _per_sample(saturation, images.dtype) + mean
+    return ColorAffine.identity(saturation).saturation(saturation)(images)
 
 
 def sample_contrast(draw, batch, height, width, config):
@@ -86,8 +192,7 @@ def sample_contrast(draw, batch, height, width, config):
 
 def apply_contrast(images, contrast, config):
     """(x - m) * c + m, m the mean over H, W and C of each image."""
-    mean = tf.reduce_mean(images, axis=(1, 2, 3), keepdims=True)
-    return (images - mean) * _per_sample(contrast, images.dtype) + mean
+    return ColorAffine.identity(contrast).contrast(contrast)(images)
 
 
 # --- translation --------------------------------------------------------------------
@@ -101,27 +206,37 @@ def sample_translation(draw, batch, height, width, config):
     return tf.stack([ty, tx], axis=1)
 
 
-def _shift_axis(images, shift, axis):
-    """out[.., i, ..] = images[.., i + shift, ..] along `axis` (1 or 2), zero outside."""
-    size = tf.shape(images)[axis]
-    source = tf.range(size)[tf.newaxis, :] + shift[:, tf.newaxis]  # (B, size)
-    inside = (source >= 0) & (source < size)
-    gathered = tf.gather(images, tf.clip_by_value(source, 0, size - 1), axis=axis, batch_dims=1)
-    mask_shape = (-1, size, 1, 1) if axis == 1 else (-1, 1, size, 1)
-    return gathered * tf.reshape(tf.cast(inside, images.dtype), mask_shape)
+def _shift(images, translation):
+    """out[b, h, w] = images[b, h + ty, w + tx], zero where the source is outside.
+
+    One gather over the flattened H*W axis and one mask multiply, both of which XLA fuses
+    with their neighbours.
+    """
+    shape = tf.shape(images)
+    height, width = shape[1], shape[2]
+    rows = tf.range(height)[tf.newaxis, :] + translation[:, 0:1]  # (B, H)
+    cols = tf.range(width)[tf.newaxis, :] + translation[:, 1:2]  # (B, W)
+    inside = ((rows >= 0) & (rows < height))[:, :, tf.newaxis] & ((cols >= 0) & (cols < width))[
+        :, tf.newaxis, :
+    ]
+    source = (
+        tf.clip_by_value(rows, 0, height - 1)[:, :, tf.newaxis] * width
+        + tf.clip_by_value(cols, 0, width - 1)[:, tf.newaxis, :]
+    )  # (B, H, W) flat source index
+    flat = tf.reshape(images, (shape[0], height * width, shape[3]))
+    gathered = tf.gather(flat, tf.reshape(source, (shape[0], -1)), axis=1, batch_dims=1)
+    mask = tf.cast(inside, images.dtype)[..., tf.newaxis]
+    return tf.reshape(gathered, shape) * mask
 
 
 @tf.custom_gradient
 def _translate(images, translation):
-    def shift(x, t):
-        return _shift_axis(_shift_axis(x, t[:, 0], axis=1), t[:, 1], axis=2)
-
     def grad(upstream):
         # A zero-padded shift by t is a partial permutation; its adjoint is the shift by -t.
         # This keeps the backward pass a gather instead of a scatter-add.
-        return shift(upstream, -translation), None
+        return _shift(upstream, -translation), None
 
-    return shift(images, translation), grad
+    return _shift(images, translation), grad
 
 
 def apply_translation(images, translation, config):
@@ -226,20 +341,23 @@ class Op:
         identity: `(batch) -> params` that leave a sample unchanged, or None when the op
             has no identity parameters (cutout), in which case skipped samples are
             recorded in a `"<name>_applied"` bool entry.
+        is_color: whether the op is a `ColorAffine` method of the same name, so that runs
+            of color ops can be fused.
     """
 
     name: str
     sample: Callable
     apply: Callable
     identity: Callable | None
+    is_color: bool = False
 
 
 OPS = {
     op.name: op
     for op in (
-        Op("brightness", sample_brightness, apply_brightness, lambda b: tf.zeros((b,))),
-        Op("saturation", sample_saturation, apply_saturation, lambda b: tf.ones((b,))),
-        Op("contrast", sample_contrast, apply_contrast, lambda b: tf.ones((b,))),
+        Op("brightness", sample_brightness, apply_brightness, lambda b: tf.zeros((b,)), True),
+        Op("saturation", sample_saturation, apply_saturation, lambda b: tf.ones((b,)), True),
+        Op("contrast", sample_contrast, apply_contrast, lambda b: tf.ones((b,)), True),
         Op(
             "translation",
             sample_translation,
