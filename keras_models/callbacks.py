@@ -1,0 +1,454 @@
+"""Callbacks that show GAN training working: samples, metrics, overfitting, neighbours.
+
+They rely only on the GAN API of DESIGN.md: `gan.generate(latents, labels, use_ema=True)`,
+`gan.latent_dim`, `gan.num_classes` and `gan.discriminator` (called as
+`discriminator(images)` or `discriminator([images, labels])`, returning (B, 1) logits).
+Steps count training batches seen by the callback (plus `initial_step` on resume).
+TensorBoard summaries go to `log_dir` (read with `tensorboard --logdir`).
+
+```python
+callbacks = [
+    SampleGrid(64, log_dir="runs/x", output_dir="runs/x/samples", every_n_steps=500),
+    MetricEvaluator(train_images, log_dir="runs/x", every_n_steps=2000,
+                    checkpoint_path="runs/x/best.weights.h5", monitor="swd"),
+    OverfittingMonitor(train_images, heldout_images, log_dir="runs/x", every_n_steps=500),
+    NearestNeighbourReport(train_images, "runs/x/neighbours.png"),
+]
+```
+"""
+
+import json
+import logging
+import math
+import os
+import warnings
+
+import keras
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+from keras_models.metrics.evaluation import evaluate_inception, evaluate_swd
+
+
+def image_grid(images, columns=None):
+    """(N, H, W, C) images in [-1, 1] -> one uint8 (rows*H, columns*W, C) grid."""
+    images = np.asarray(images, np.float32)
+    n, h, w, c = images.shape
+    columns = columns or math.ceil(math.sqrt(n))
+    rows = math.ceil(n / columns)
+    pixels = np.clip(np.rint((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    grid = np.full((rows * h, columns * w, c), 255, np.uint8)
+    for i, image in enumerate(pixels):
+        r, col = divmod(i, columns)
+        grid[r * h : (r + 1) * h, col * w : (col + 1) * w] = image
+    return grid
+
+
+def save_png(grid, path):
+    """Writes a uint8 HWC grid (1 or 3 channels) as PNG, creating the folder."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).save(path)
+
+
+def fixed_latents(gan, num, seed=0, labels=None):
+    """Reproducible latents (and labels: 0, 1, 2, ... for a conditional GAN)."""
+    latents = np.random.default_rng(seed).standard_normal((num, gan.latent_dim), np.float32)
+    if gan.num_classes is not None and labels is None:
+        labels = np.arange(num, dtype=np.int32) % gan.num_classes
+    return latents, None if labels is None else np.asarray(labels, np.int32)
+
+
+def generate(gan, latents, labels=None, batch_size=64):
+    """EMA-generator images for given latents, in batches, as NumPy."""
+    out = []
+    for i in range(0, len(latents), batch_size):
+        batch_labels = None if labels is None else labels[i : i + batch_size]
+        out.append(
+            np.asarray(gan.generate(latents[i : i + batch_size], batch_labels, use_ema=True))
+        )
+    return np.concatenate(out)
+
+
+class _PeriodicCallback(keras.callbacks.Callback):
+    """Runs `run(step)` every `every_n_steps` training batches (and at the end of training).
+
+    Subclasses that measure something append `{"step": step, name: value, ...}` records to
+    `self.history`; the latest record's numbers also go into the Keras epoch `logs`, so
+    that `fit`'s History and other callbacks see them.
+    """
+
+    def __init__(self, every_n_steps, log_dir=None, initial_step=0, at_train_end=True):
+        super().__init__()
+        self.history = []
+        if every_n_steps is not None and every_n_steps < 1:
+            raise ValueError(f"Expected every_n_steps >= 1 or None. Received: {every_n_steps}")
+        self.every_n_steps = every_n_steps
+        self.log_dir = log_dir
+        self.step = initial_step
+        self.at_train_end = at_train_end
+        self._writer = None
+        self._last_run = None
+
+    @property
+    def writer(self):
+        if self._writer is None and self.log_dir:
+            self._writer = tf.summary.create_file_writer(self.log_dir)
+        return self._writer
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        if self.every_n_steps and self.step % self.every_n_steps == 0:
+            self._last_run = self.step
+            self.run(self.step)
+
+    def on_train_end(self, logs=None):
+        if self.at_train_end and self._last_run != self.step:
+            self.run(self.step)
+        if self._writer is not None:
+            self._writer.flush()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None and self.history:
+            logs.update(
+                {k: v for k, v in self.history[-1].items() if k != "step" and np.isscalar(v)}
+            )
+
+    def log_scalars(self, values, step):
+        if self.writer is None:
+            return
+        with self.writer.as_default(step=step):
+            for name, value in values.items():
+                tf.summary.scalar(name, value)
+
+    def run(self, step):
+        raise NotImplementedError
+
+
+class SampleGrid(_PeriodicCallback):
+    """Sample grids from fixed latents and the EMA generator, as PNG and TensorBoard image.
+
+    Args:
+        num_samples: grid size (latents drawn once from `seed`, so grids are comparable
+            across steps and runs).
+        output_dir: folder for `samples_{step:07d}.png`, or None.
+        log_dir: TensorBoard folder for the `samples` image, or None.
+        every_n_steps: period in training batches.
+        labels: class indices for a conditional GAN (default 0, 1, 2, ...).
+        seed: latent seed.
+        columns: grid columns (default: square).
+        initial_step: step count at the start (when resuming).
+    """
+
+    def __init__(
+        self,
+        num_samples=64,
+        output_dir=None,
+        log_dir=None,
+        every_n_steps=1000,
+        labels=None,
+        seed=0,
+        columns=None,
+        initial_step=0,
+    ):
+        super().__init__(every_n_steps, log_dir, initial_step)
+        self.num_samples = num_samples
+        self.output_dir = output_dir
+        self.labels = labels
+        self.seed = seed
+        self.columns = columns
+        self.latents = None
+
+    def on_train_begin(self, logs=None):
+        self.latents, self.labels = fixed_latents(
+            self.model, self.num_samples, self.seed, self.labels
+        )
+
+    def run(self, step):
+        grid = image_grid(generate(self.model, self.latents, self.labels), self.columns)
+        if self.output_dir:
+            save_png(grid, os.path.join(self.output_dir, f"samples_{step:07d}.png"))
+        if self.writer is not None:
+            with self.writer.as_default(step=step):
+                tf.summary.image("samples", grid[None])
+
+
+class MetricEvaluator(_PeriodicCallback):
+    """Periodic SWD (always) and FID/KID/IS (with Inception weights), best checkpoint.
+
+    Generates `num_fake` images from fixed latents with the EMA generator and compares
+    them with `real_images`. Each evaluation is logged to TensorBoard (`metrics/<name>`),
+    appended to `self.history` (and so to the epoch `logs`) and, with `history_path`, to a
+    JSON-lines file with each result's protocol.
+
+    Args:
+        real_images: float (N, H, W, C) real images in [-1, 1] for SWD (e.g. the training
+            subset), NumPy.
+        every_n_steps: period in training batches.
+        log_dir: TensorBoard folder, or None.
+        num_fake: generated images per evaluation (default: as many as reals).
+        inception: optional `keras_models.metrics.InceptionFeatures`.
+        reference: `keras_models.metrics.ReferenceStatistics` for FID/KID (with
+            `inception`).
+        split: the real images' split, recorded in the protocol.
+        history_path: JSON-lines file to append results to, or None.
+        checkpoint_path: where `model.save_weights` keeps the best model so far (a
+            `.weights.h5` path), or None.
+        monitor: metric that decides "best": "swd", "fid", "kid" or "is".
+        seed: seed of the fake latents and of SWD.
+        initial_step: step count at the start (when resuming).
+    """
+
+    _HIGHER_IS_BETTER = {"is"}
+
+    def __init__(
+        self,
+        real_images,
+        every_n_steps=5000,
+        log_dir=None,
+        num_fake=None,
+        inception=None,
+        reference=None,
+        split="train",
+        history_path=None,
+        checkpoint_path=None,
+        monitor="swd",
+        seed=0,
+        initial_step=0,
+    ):
+        super().__init__(every_n_steps, log_dir, initial_step)
+        if (inception is None) != (reference is None):
+            raise ValueError(
+                "Expected both `inception` and `reference` (for FID/KID) or neither. "
+                f"Received: inception={inception!r}, reference={reference!r}"
+            )
+        if monitor != "swd" and inception is None:
+            raise ValueError(
+                f"Expected monitor='swd' without Inception weights. Received: {monitor!r}"
+            )
+        self.real_images = np.asarray(real_images, np.float32)
+        self.num_fake = num_fake or len(self.real_images)
+        self.inception = inception
+        self.reference = reference
+        self.split = split
+        self.history_path = history_path
+        self.checkpoint_path = checkpoint_path
+        self.monitor = monitor
+        self.seed = seed
+        self.best = None
+
+    def evaluate(self):
+        """Computes the metrics now; returns `{name: MetricResult}`."""
+        latents, labels = fixed_latents(self.model, self.num_fake, self.seed)
+        fakes = generate(self.model, latents, labels)
+        results = {"swd": evaluate_swd(self.real_images, fakes, split=self.split, seed=self.seed)}
+        if self.inception is not None:
+            results.update(evaluate_inception(self.inception, self.reference, fakes))
+        return results
+
+    def _improved(self, value):
+        if self.best is None:
+            return True
+        if self.monitor in self._HIGHER_IS_BETTER:
+            return value > self.best
+        return value < self.best
+
+    def run(self, step):
+        results = self.evaluate()
+        values = {name: r.value for name, r in results.items()}
+        self.log_scalars({f"metrics/{name}": v for name, v in values.items()}, step)
+        record = {"step": step, **values, "protocols": {k: r.protocol for k, r in results.items()}}
+        self.history.append(record)
+        if self.history_path:
+            os.makedirs(os.path.dirname(os.path.abspath(self.history_path)), exist_ok=True)
+            with open(self.history_path, "a", encoding="utf-8") as f:
+                f.write(json.dumps(record) + "\n")
+        if self._improved(values[self.monitor]):
+            self.best = values[self.monitor]
+            if self.checkpoint_path:
+                self.model.save_weights(self.checkpoint_path)
+                with open(self.checkpoint_path + ".json", "w", encoding="utf-8") as f:
+                    json.dump(record, f, indent=1)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None and self.history:
+            logs.update(
+                {k: v for k, v in self.history[-1].items() if k not in ("step", "protocols")}
+            )
+
+
+def _discriminate(gan, images, labels, batch_size=256):
+    outputs = []
+    for i in range(0, len(images), batch_size):
+        x = images[i : i + batch_size]
+        inputs = x if labels is None else [x, labels[i : i + batch_size]]
+        logits = gan.discriminator(inputs, training=False)
+        outputs.append(np.asarray(logits, np.float64).reshape(len(x)))
+    return np.concatenate(outputs)
+
+
+def _split_images(data):
+    """`images` or `(images, labels)` -> (float32 images, int32 labels or None)."""
+    if isinstance(data, tuple):
+        return np.asarray(data[0], np.float32), np.asarray(data[1], np.int32)
+    return np.asarray(data, np.float32), None
+
+
+class OverfittingMonitor(_PeriodicCallback):
+    """D's outputs on training reals vs held-out reals: the paper's overfitting signal.
+
+    A discriminator that memorises its training set scores training reals higher than
+    unseen reals of the same distribution. Every `every_n_steps` this callback logs, for
+    both sets, D's mean logit and its sign accuracy (fraction of logits > 0, "real"), and
+    the gap `accuracy(train) - accuracy(held-out)` (also in `self.history` and the epoch
+    `logs`); past `threshold` it logs a warning (once per crossing). Images are not
+    augmented (`training=False`).
+
+    Args:
+        train_images: training reals (or `(images, labels)`), float in [-1, 1].
+        heldout_images: held-out reals of the same distribution (or `(images, labels)`).
+        every_n_steps: period in training batches.
+        log_dir: TensorBoard folder (`overfitting/...` scalars), or None.
+        threshold: accuracy gap that triggers the warning.
+        initial_step: step count at the start (when resuming).
+    """
+
+    def __init__(
+        self,
+        train_images,
+        heldout_images,
+        every_n_steps=1000,
+        log_dir=None,
+        threshold=0.2,
+        initial_step=0,
+    ):
+        super().__init__(every_n_steps, log_dir, initial_step)
+        self.train_images, self.train_labels = _split_images(train_images)
+        self.heldout_images, self.heldout_labels = _split_images(heldout_images)
+        self.threshold = threshold
+        self._warned = False
+
+    def measure(self):
+        """Current statistics: dict of mean logits, sign accuracies and their gaps."""
+        train = _discriminate(self.model, self.train_images, self.train_labels)
+        heldout = _discriminate(self.model, self.heldout_images, self.heldout_labels)
+        stats = {
+            "d_mean_train": float(train.mean()),
+            "d_mean_heldout": float(heldout.mean()),
+            "d_accuracy_train": float(np.mean(train > 0)),
+            "d_accuracy_heldout": float(np.mean(heldout > 0)),
+        }
+        stats["mean_gap"] = stats["d_mean_train"] - stats["d_mean_heldout"]
+        stats["accuracy_gap"] = stats["d_accuracy_train"] - stats["d_accuracy_heldout"]
+        return stats
+
+    def run(self, step):
+        stats = self.measure()
+        self.history.append({"step": step, **stats})
+        self.log_scalars({f"overfitting/{k}": v for k, v in stats.items()}, step)
+        over = stats["accuracy_gap"] > self.threshold
+        if over and not self._warned:
+            message = (
+                f"Step {step}: the discriminator calls {stats['d_accuracy_train']:.0%} of "
+                f"training reals real but only {stats['d_accuracy_heldout']:.0%} of held-out "
+                f"reals (gap {stats['accuracy_gap']:.2f} > {self.threshold}): it is "
+                "overfitting. Consider more augmentation (DiffAugment policy/probability) "
+                "or more data."
+            )
+            logging.getLogger(__name__).warning(message)
+            warnings.warn(message, stacklevel=2)
+        self._warned = over
+
+
+def nearest_neighbours(samples, train_images, k=3, feature_fn=None):
+    """The k nearest training images of each sample.
+
+    Args:
+        samples: (S, H, W, C) generated images in [-1, 1].
+        train_images: (N, H, W, C) training images in [-1, 1].
+        k: neighbours per sample.
+        feature_fn: optional `images -> (N, D) features` (e.g.
+            `lambda x: inception(x)[0]`); distances are then L2 in feature space.
+
+    Returns:
+        `(indices, distances)`, both (S, k), nearest first; pixel distances are the L2
+        norm over all pixels in [-1, 1] units.
+    """
+    if feature_fn is None:
+        a = np.asarray(samples, np.float64).reshape(len(samples), -1)
+        b = np.asarray(train_images, np.float64).reshape(len(train_images), -1)
+    else:
+        a = np.asarray(feature_fn(samples), np.float64)
+        b = np.asarray(feature_fn(train_images), np.float64)
+    squared = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
+    indices = np.argsort(squared, axis=1, kind="stable")[:, :k]
+    distances = np.sqrt(np.maximum(np.take_along_axis(squared, indices, axis=1), 0.0))
+    return indices, distances
+
+
+class NearestNeighbourReport(_PeriodicCallback):
+    """Generated samples beside their nearest training images, as an image grid.
+
+    Each row is a sample followed by its `k` nearest training images by pixel L2, then
+    (with `feature_fn`) its `k` nearest by feature distance. A memorising generator
+    shows near-copies. Written at the end of training (and every `every_n_steps` when
+    set) to `output_path` (with `{step}` formatted in, if present) and
+    `<output_path>.json` holding indices and distances; also a TensorBoard image.
+
+    Args:
+        train_images: (N, H, W, C) training images in [-1, 1].
+        output_path: PNG path, e.g. "runs/x/neighbours_{step:07d}.png".
+        num_samples: rows.
+        k: neighbours per sample and distance.
+        feature_fn: optional `images -> features` for the second set of neighbours.
+        every_n_steps: period in training batches, or None (end of training only).
+        log_dir: TensorBoard folder, or None.
+        seed: seed of the samples' latents.
+        initial_step: step count at the start (when resuming).
+    """
+
+    def __init__(
+        self,
+        train_images,
+        output_path,
+        num_samples=8,
+        k=3,
+        feature_fn=None,
+        every_n_steps=None,
+        log_dir=None,
+        seed=1,
+        initial_step=0,
+    ):
+        super().__init__(every_n_steps, log_dir, initial_step)
+        self.train_images = np.asarray(train_images, np.float32)
+        self.output_path = output_path
+        self.num_samples = num_samples
+        self.k = k
+        self.feature_fn = feature_fn
+        self.seed = seed
+
+    def report(self):
+        """Returns `(grid, record)`: the uint8 grid and a JSON-able dict of neighbours."""
+        samples = generate(self.model, *fixed_latents(self.model, self.num_samples, self.seed))
+        pixel_idx, pixel_dist = nearest_neighbours(samples, self.train_images, self.k)
+        rows = [np.concatenate([samples[:, None], self.train_images[pixel_idx]], axis=1)]
+        record = {"pixel_l2": {"indices": pixel_idx.tolist(), "distances": pixel_dist.tolist()}}
+        if self.feature_fn is not None:
+            feat_idx, feat_dist = nearest_neighbours(
+                samples, self.train_images, self.k, self.feature_fn
+            )
+            rows.append(self.train_images[feat_idx])
+            record["feature_l2"] = {"indices": feat_idx.tolist(), "distances": feat_dist.tolist()}
+        table = np.concatenate(rows, axis=1)  # (S, 1 + k [+ k], H, W, C)
+        columns = table.shape[1]
+        return image_grid(table.reshape(-1, *table.shape[2:]), columns), record
+
+    def run(self, step):
+        grid, record = self.report()
+        path = self.output_path.format(step=step)
+        save_png(grid, path)
+        with open(path + ".json", "w", encoding="utf-8") as f:
+            json.dump({"step": step, **record}, f)
+        if self.writer is not None:
+            with self.writer.as_default(step=step):
+                tf.summary.image("nearest_neighbours", grid[None])

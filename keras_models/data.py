@@ -1,0 +1,417 @@
+"""Input pipelines for GAN training: tfds datasets with paper subsets, and image folders.
+
+Both return a `tf.data.Dataset` of float32 NHWC images in [-1, 1] (or `(images, labels)`
+with `with_labels=True`), batched with `drop_remainder=True` so that every step sees the
+same global batch, which is what `strategy.experimental_distribute_dataset` expects.
+
+Subsets (`percent=` / `num_images=`) are chosen once, deterministically:
+
+* labelled datasets are sampled per class (stratified), so a 10% subset of CIFAR-10 has
+  exactly 10% of each class (500 images per class); per-class counts are rounded by
+  largest remainder, ties to the lower class id;
+* within a class (or the whole split when unlabelled) the images are the first ones of a
+  permutation drawn from `numpy.random.default_rng(subset_seed)`;
+* the chosen indices refer to the split's canonical order (`shuffle_files=False`), so
+  the same `(name, split, percent, subset_seed)` gives the same images on every machine.
+  `subset_indices()` returns them, e.g. to save beside a checkpoint.
+
+Pipeline order: decode -> center-crop + resize -> cache (uint8) -> shuffle -> repeat ->
+x-flip -> scale to [-1, 1] -> batch -> prefetch.
+"""
+
+import concurrent.futures
+import os
+import warnings
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
+
+
+def select_subset(num_total, size, labels=None, seed=0):
+    """Chooses `size` of `num_total` indices, stratified by label when labels are given.
+
+    Args:
+        num_total: number of examples in the split.
+        size: how many to keep, in [1, num_total].
+        labels: optional int array (num_total,); with it each class keeps its share.
+        seed: seed of the permutation.
+
+    Returns:
+        Sorted int64 array of `size` indices.
+    """
+    if not 0 < size <= num_total:
+        raise ValueError(
+            f"Expected a subset size in [1, {num_total}]. Received: size={size}. "
+            "Check `percent` / `num_images`."
+        )
+    rng = np.random.default_rng(seed)
+    if labels is None:
+        return np.sort(rng.permutation(num_total)[:size])
+    labels = np.asarray(labels)
+    classes, counts = np.unique(labels, return_counts=True)
+    quota = counts * size / num_total
+    take = np.floor(quota).astype(np.int64)
+    # Largest remainder; a stable sort breaks ties toward the lower class id.
+    order = np.argsort(-(quota - take), kind="stable")
+    take[order[: size - take.sum()]] += 1
+    chosen = [
+        rng.permutation(np.flatnonzero(labels == c))[:n] for c, n in zip(classes, take, strict=True)
+    ]
+    return np.sort(np.concatenate(chosen))
+
+
+def _subset_size(num_total, percent, num_images):
+    if percent is not None and num_images is not None:
+        raise ValueError(
+            "Expected at most one of `percent` and `num_images`. "
+            f"Received: percent={percent}, num_images={num_images}"
+        )
+    if percent is not None:
+        if not 0 < percent <= 100:
+            raise ValueError(f"Expected 0 < percent <= 100. Received: percent={percent}")
+        return int(round(num_total * percent / 100))
+    return num_images
+
+
+def _builder(name, data_dir, download, image_key):
+    # Imported here: tfds is slow to import and image-folder users never need it.
+    import tensorflow_datasets as tfds
+
+    builder = tfds.builder(name, data_dir=data_dir)
+    if download:
+        builder.download_and_prepare()
+    if image_key not in builder.info.features:
+        raise ValueError(
+            f"Expected an image feature {image_key!r} in tfds dataset {name!r}. Received "
+            f"features: {list(builder.info.features.keys())}. Pass `image_key=`."
+        )
+    return builder
+
+
+def _subset_indices(builder, split, percent, num_images, subset_seed, image_key, label_key):
+    import tensorflow_datasets as tfds
+
+    if percent is None and num_images is None:
+        return None
+    # One pass over the split without decoding images, to count and read labels.
+    ds = builder.as_dataset(
+        split=split, shuffle_files=False, decoders={image_key: tfds.decode.SkipDecoding()}
+    )
+    has_labels = label_key in builder.info.features
+    ds = ds.map(lambda ex: ex[label_key] if has_labels else tf.constant(0, tf.int64))
+    labels = np.fromiter(ds.as_numpy_iterator(), np.int64)
+    size = _subset_size(len(labels), percent, num_images)
+    return select_subset(len(labels), size, labels if has_labels else None, subset_seed)
+
+
+def subset_indices(
+    name,
+    split="train",
+    percent=None,
+    num_images=None,
+    *,
+    subset_seed=0,
+    data_dir=None,
+    download=True,
+    image_key="image",
+    label_key="label",
+):
+    """The indices, in the split's canonical order, of the images `load_tfds` keeps.
+
+    Same arguments as `load_tfds`. Returns None when neither `percent` nor `num_images`
+    is given (the whole split is used).
+    """
+    builder = _builder(name, data_dir, download, image_key)
+    return _subset_indices(builder, split, percent, num_images, subset_seed, image_key, label_key)
+
+
+def load_tfds(
+    name,
+    split="train",
+    percent=None,
+    num_images=None,
+    resolution=None,
+    *,
+    batch_size=64,
+    with_labels=False,
+    x_flip=False,
+    shuffle=True,
+    repeat=True,
+    cache=True,
+    seed=0,
+    subset_seed=0,
+    shuffle_buffer=10_000,
+    data_dir=None,
+    download=True,
+    image_key="image",
+    label_key="label",
+):
+    """A tfds image dataset (e.g. "cifar10", "cifar100") as a GAN input pipeline.
+
+    ```python
+    ds = keras_models.data.load_tfds("cifar10", split="train", percent=10, resolution=32)
+    ```
+
+    Args:
+        name: tfds name, e.g. "cifar10".
+        split: tfds split, e.g. "train" or "test".
+        percent: keep this percentage of the split (the paper's 10% / 20% subsets).
+        num_images: or keep this many images (few-shot sizes). At most one of the two.
+        resolution: output side; images are center-cropped to a square and resized
+            (bilinear, antialiased). None keeps the native size.
+        batch_size: global batch size; the last partial batch is dropped.
+        with_labels: yield `(images, labels)` (int32) for conditional models.
+        x_flip: random horizontal flips (dataset augmentation, independent of
+            DiffAugment), seeded by `seed`.
+        shuffle: shuffle with a `shuffle_buffer`-element buffer, seeded by `seed`,
+            reshuffled every epoch.
+        repeat: repeat forever (use `steps_per_epoch` in `fit`).
+        cache: True caches the decoded, resized uint8 images in memory; a string caches
+            them to that file prefix; False does not cache.
+        seed: seed of shuffling and flipping.
+        subset_seed: seed of the subset choice (see the module docstring).
+        shuffle_buffer: shuffle buffer size (10,000 shuffles a 10% CIFAR subset fully).
+        data_dir: tfds data folder.
+        download: let tfds download and prepare the dataset if it is missing.
+        image_key: the image feature's name.
+        label_key: the label feature's name (its absence means unlabelled).
+
+    Returns:
+        A `tf.data.Dataset` of float32 (batch, H, W, C) images in [-1, 1], or
+        `(images, labels)` with `with_labels=True`.
+    """
+    builder = _builder(name, data_dir, download, image_key)
+    has_labels = label_key in builder.info.features
+    if with_labels and not has_labels:
+        raise ValueError(
+            f"Expected a label feature {label_key!r} in {name!r} for with_labels=True. "
+            f"Received features: {list(builder.info.features.keys())}."
+        )
+    indices = _subset_indices(
+        builder, split, percent, num_images, subset_seed, image_key, label_key
+    )
+    ds = builder.as_dataset(split=split, shuffle_files=False)
+    if indices is not None:
+        keep = np.zeros(indices[-1] + 1, bool)
+        keep[indices] = True
+        keep = tf.constant(keep)
+        # take() first, so that every enumerated index is inside the mask.
+        ds = ds.take(len(keep)).enumerate().filter(lambda i, ex: tf.gather(keep, i))
+        ds = ds.map(lambda i, ex: ex)
+
+    def prepare(ex):
+        image = _crop_resize(ex[image_key], resolution)
+        return (image, tf.cast(ex[label_key], tf.int32)) if with_labels else image
+
+    ds = ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
+    if cache:
+        ds = ds.cache("" if cache is True else cache)
+    return _finish(ds, batch_size, with_labels, x_flip, shuffle, shuffle_buffer, repeat, seed)
+
+
+def _crop_resize(image, resolution):
+    """uint8 HWC -> center-cropped square, resized to `resolution`, uint8."""
+    if resolution is None or image.shape[:2] == (resolution, resolution):
+        return image
+    shape = tf.shape(image)
+    side = tf.minimum(shape[0], shape[1])
+    image = tf.image.crop_to_bounding_box(
+        image, (shape[0] - side) // 2, (shape[1] - side) // 2, side, side
+    )
+    image = tf.image.resize(image, [resolution, resolution], "bilinear", antialias=True)
+    return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
+
+
+def _finish(ds, batch_size, with_labels, x_flip, shuffle, shuffle_buffer, repeat, seed):
+    """uint8 images (and labels) -> shuffled, flipped, [-1, 1] float32 batches."""
+    if shuffle:
+        ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+
+    def to_float(i, item):
+        image, label = item if with_labels else (item, None)
+        if x_flip:
+            # Stateless per element (seed, position): reproducible, no hidden state.
+            image = tf.image.stateless_random_flip_left_right(image, tf.stack([seed, i]))
+        image = tf.cast(image, tf.float32) / 127.5 - 1.0
+        return (image, label) if with_labels else image
+
+    ds = ds.enumerate().map(to_float, num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    # Files or in-memory tensors: shard by element, so that any source distributes.
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    options.deterministic = True
+    return ds.with_options(options)
+
+
+def folder_classes(path):
+    """The class names of `image_folder(path, labels=True)`: sorted sub-folder names."""
+    names = sorted(e.name for e in os.scandir(path) if e.is_dir() and not e.name.startswith("."))
+    if not names:
+        raise ValueError(
+            f"Expected one sub-folder per class in {path!r} for labels=True. Received: no "
+            "sub-folders."
+        )
+    return names
+
+
+def _list_images(path, labels):
+    if not os.path.isdir(path):
+        raise ValueError(f"Expected an image folder. Received: path={path!r} (not a folder).")
+    roots = [(path, 0)]
+    if labels:
+        roots = [(os.path.join(path, c), i) for i, c in enumerate(folder_classes(path))]
+    files = []
+    for root, label in roots:
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames.sort()
+            files += [
+                (os.path.join(dirpath, f), label)
+                for f in sorted(filenames)
+                if f.lower().endswith(IMAGE_EXTENSIONS) and not f.startswith(".")
+            ]
+    if not files:
+        raise ValueError(
+            f"Expected images ({', '.join(IMAGE_EXTENSIONS)}) in {path!r}. Received: a folder "
+            "with none (searched recursively)."
+        )
+    return files
+
+
+def load_image(file, resolution):
+    """Reads one image file as uint8 (resolution, resolution, 3) RGB.
+
+    Transparent pixels are composited on white (emoji and icons have transparent
+    backgrounds, which would otherwise turn black), grayscale and palette images become
+    RGB, then the image is center-cropped to a square and resized with Lanczos
+    filtering (as StyleGAN's dataset tool does).
+    """
+    with Image.open(file) as image:
+        image.load()
+        if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+            image = image.convert("RGBA")
+            white = Image.new("RGBA", image.size, (255, 255, 255, 255))
+            image = Image.alpha_composite(white, image)
+        image = image.convert("RGB")
+    width, height = image.size
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    image = image.crop((left, top, left + side, top + side))
+    if side != resolution:
+        image = image.resize((resolution, resolution), Image.Resampling.LANCZOS)
+    return np.asarray(image, np.uint8)
+
+
+def read_images(path, resolution, *, labels=False, on_error="raise", num_workers=None):
+    """Reads an image folder into memory (what `image_folder` feeds from).
+
+    Args:
+        path: the folder; searched recursively for PNG, JPEG and WebP files.
+        resolution: output side.
+        labels: label each image by its first-level sub-folder (see `folder_classes`).
+        on_error: "raise" raises a `ValueError` naming the unreadable file; "skip"
+            leaves it out with a warning.
+        num_workers: decoding threads (default: CPU count).
+
+    Returns:
+        `(images, labels, files)`: uint8 (N, resolution, resolution, 3), int32 (N,) or
+        None, and the list of the N files read, in sorted path order.
+    """
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"Expected on_error in ('raise', 'skip'). Received: {on_error!r}")
+    entries = _list_images(path, labels)
+
+    def read(file):
+        try:
+            return load_image(file, resolution)
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+            if on_error == "raise":
+                raise ValueError(
+                    f"Could not read image file {file!r}: {error}. Fix or remove it, or "
+                    "pass on_error='skip' to leave it out."
+                ) from error
+            return None
+
+    with concurrent.futures.ThreadPoolExecutor(num_workers or os.cpu_count()) as pool:
+        decoded = list(pool.map(read, [f for f, _ in entries]))
+    skipped = [f for (f, _), image in zip(entries, decoded, strict=True) if image is None]
+    if skipped:
+        warnings.warn(f"Skipped {len(skipped)} unreadable image file(s): {skipped}", stacklevel=2)
+    kept = [
+        (entry, image) for entry, image in zip(entries, decoded, strict=True) if image is not None
+    ]
+    if not kept:
+        raise ValueError(f"Expected readable images in {path!r}. Received: none could be read.")
+    images = np.stack([image for _, image in kept])
+    label_array = np.array([label for (_, label), _ in kept], np.int32) if labels else None
+    return images, label_array, [f for (f, _), _ in kept]
+
+
+def image_folder(
+    path,
+    resolution,
+    *,
+    batch_size=64,
+    labels=False,
+    x_flip=False,
+    shuffle=True,
+    repeat=True,
+    seed=0,
+    on_error="raise",
+    num_workers=None,
+):
+    """An image folder as a GAN input pipeline (few-shot sets, the emoji set).
+
+    ```python
+    ds = keras_models.data.image_folder("data/100-shot-obama", resolution=256)
+    ```
+
+    The images are decoded once into memory as uint8 at `resolution` (see
+    `read_images`), which suits the few-shot and emoji sets (100 images at 256 px take
+    20 MB); for datasets that do not fit in memory, write a tfds dataset instead.
+
+    Args:
+        path: the folder (searched recursively).
+        resolution: output side (center crop + Lanczos resize).
+        batch_size: global batch size; the last partial batch is dropped, so the
+            folder needs at least `batch_size` images when `repeat=False`.
+        labels: yield `(images, labels)` with labels from first-level sub-folders.
+        x_flip: random horizontal flips, seeded by `seed`.
+        shuffle: full shuffle every epoch, seeded by `seed`.
+        repeat: repeat forever.
+        seed: seed of shuffling and flipping.
+        on_error: "raise" (error naming the file) or "skip" (warning) for unreadable
+            files.
+        num_workers: decoding threads.
+
+    Returns:
+        A `tf.data.Dataset` of float32 (batch, resolution, resolution, 3) images in
+        [-1, 1], or `(images, labels)` with `labels=True`.
+    """
+    images, label_array, _ = read_images(
+        path, resolution, labels=labels, on_error=on_error, num_workers=num_workers
+    )
+    if not repeat and len(images) < batch_size:
+        raise ValueError(
+            f"Expected at least batch_size={batch_size} images with repeat=False (partial "
+            f"batches are dropped). Received: {len(images)} images in {path!r}."
+        )
+    ds = tf.data.Dataset.from_tensor_slices((images, label_array) if labels else images)
+    return _finish(ds, batch_size, labels, x_flip, shuffle, len(images), repeat, seed)
+
+
+def emoji_faces(resolution=64, **kwargs):
+    """The shipped 169-image Noto emoji "Smileys & Emotion" set (see keras_models.emoji).
+
+    Args:
+        resolution: output side (the files are 64x64).
+        **kwargs: `image_folder` arguments.
+    """
+    from keras_models import emoji
+
+    return image_folder(emoji.FACES_DIR, resolution, **kwargs)

@@ -1,0 +1,37 @@
+"""GAN metrics: FID, KID and IS on Inception features, and the weight-free SWD.
+
+FID/KID/IS follow TF-GAN's definitions (whose package no longer imports on current
+TensorFlow) and compute in float64 on NumPy (N, D) features; `InceptionFeatures` makes
+the features from a local `classify_image_graph_def.pb`. SWD needs no weights.
+"""
+
+from keras_models.metrics.evaluation import (
+    MetricResult,
+    ReferenceStatistics,
+    evaluate_inception,
+    evaluate_swd,
+)
+from keras_models.metrics.fid import (
+    feature_statistics,
+    frechet_distance,
+    frechet_distance_from_statistics,
+)
+from keras_models.metrics.inception import InceptionFeatures
+from keras_models.metrics.inception_score import inception_score
+from keras_models.metrics.kid import kernel_distance
+from keras_models.metrics.swd import sliced_wasserstein, sliced_wasserstein_per_scale
+
+__all__ = [
+    "InceptionFeatures",
+    "MetricResult",
+    "ReferenceStatistics",
+    "evaluate_inception",
+    "evaluate_swd",
+    "feature_statistics",
+    "frechet_distance",
+    "frechet_distance_from_statistics",
+    "inception_score",
+    "kernel_distance",
+    "sliced_wasserstein",
+    "sliced_wasserstein_per_scale",
+]

@@ -1,0 +1,159 @@
+"""Metric results that carry their protocol, and cached reference statistics.
+
+A FID is only comparable to another FID computed with the same feature extractor (file
+checksum), resize method, number of real and fake images and real split. Every
+`MetricResult` records these in `protocol`, and `ReferenceStatistics` refuses a cache
+file made under another protocol, so that numbers are not compared across protocols by
+accident.
+"""
+
+import dataclasses
+import json
+import os
+
+import numpy as np
+
+from keras_models.metrics.fid import feature_statistics, frechet_distance_from_statistics
+from keras_models.metrics.inception_score import inception_score
+from keras_models.metrics.kid import kernel_distance
+from keras_models.metrics.swd import sliced_wasserstein_per_scale
+
+SWD_EXTRACTOR = "laplacian-pyramid 7x7 patches (ProGAN SWD)"
+
+
+@dataclasses.dataclass(frozen=True)
+class MetricResult:
+    """A metric value with its spread (when it has one) and the protocol it was made under.
+
+    Attributes:
+        name: "fid", "kid", "is" or "swd".
+        value: the metric (Python float).
+        std: its standard deviation over subsets/splits, or None.
+        protocol: dict with at least feature_extractor, extractor_sha256, resize,
+            num_real, num_fake and split.
+    """
+
+    name: str
+    value: float
+    std: float | None
+    protocol: dict
+
+    def __float__(self):
+        return self.value
+
+
+class ReferenceStatistics:
+    """Real-image features for one dataset and protocol, cached as `.npz`.
+
+    Holds the (N, D) features (KID needs them) and their float64 mean and covariance (FID
+    needs those). Build with `ReferenceStatistics.compute`.
+
+    Args:
+        features: (N, D) features of real images.
+        protocol: dict describing how they were made (see `compute`).
+    """
+
+    def __init__(self, features, protocol):
+        self.features = np.asarray(features, np.float32)
+        self.mu, self.sigma = feature_statistics(self.features)
+        self.protocol = dict(protocol, num_real=len(self.features))
+
+    def save(self, path):
+        """Writes features, mean, covariance and the protocol (as JSON) to `path` (.npz)."""
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        np.savez(
+            path,
+            features=self.features,
+            mu=self.mu,
+            sigma=self.sigma,
+            protocol=json.dumps(self.protocol, sort_keys=True),
+        )
+
+    @classmethod
+    def load(cls, path):
+        with np.load(path) as data:
+            return cls(data["features"], json.loads(str(data["protocol"])))
+
+    @classmethod
+    def compute(cls, extractor, images, *, dataset, split, cache_path=None):
+        """Features of real images, from `cache_path` when it matches the protocol.
+
+        Args:
+            extractor: an `InceptionFeatures` (anything with `__call__` returning
+                `(features, logits)` and a `protocol` dict).
+            images: real images in [-1, 1] (array or dataset) for `extractor`.
+            dataset: dataset name recorded in the protocol, e.g. "cifar10".
+            split: split recorded in the protocol, e.g. "train".
+            cache_path: `.npz` to read if present (and valid) or write.
+
+        Returns:
+            A `ReferenceStatistics`.
+        """
+        protocol = dict(extractor.protocol, dataset=dataset, split=split)
+        if cache_path and os.path.exists(cache_path):
+            cached = cls.load(cache_path)
+            found = {k: cached.protocol.get(k) for k in protocol}
+            if found != protocol:
+                raise ValueError(
+                    f"Expected the cached reference {cache_path!r} to match protocol "
+                    f"{protocol}. Received: {found}. Delete it or use another cache_path."
+                )
+            return cached
+        reference = cls(extractor(images)[0], protocol)
+        if cache_path:
+            reference.save(cache_path)
+        return reference
+
+
+def evaluate_inception(
+    extractor, reference, fake_images, *, kid_subsets=100, kid_subset_size=1000, is_splits=10
+):
+    """FID, KID and IS of generated images against cached real statistics.
+
+    Args:
+        extractor: the `InceptionFeatures` that made `reference`.
+        reference: `ReferenceStatistics` of the real images.
+        fake_images: generated images in [-1, 1] (array or dataset).
+        kid_subsets: KID subsets.
+        kid_subset_size: KID subset size.
+        is_splits: Inception Score splits.
+
+    Returns:
+        `{"fid": MetricResult, "kid": MetricResult, "is": MetricResult}`.
+    """
+    if reference.protocol.get("extractor_sha256") != extractor.protocol["extractor_sha256"]:
+        raise ValueError(
+            "Expected reference statistics made with the same Inception file. Received: "
+            f"{reference.protocol.get('extractor_sha256')} vs "
+            f"{extractor.protocol['extractor_sha256']}."
+        )
+    features, logits = extractor(fake_images)
+    protocol = dict(reference.protocol, num_fake=len(features))
+    fid = frechet_distance_from_statistics(
+        reference.mu, reference.sigma, *feature_statistics(features)
+    )
+    kid, kid_std = kernel_distance(reference.features, features, kid_subsets, kid_subset_size)
+    score, score_std = inception_score(logits, is_splits)
+    kid_protocol = dict(protocol, kid_subsets=kid_subsets, kid_subset_size=kid_subset_size)
+    return {
+        "fid": MetricResult("fid", fid, None, protocol),
+        "kid": MetricResult("kid", kid, kid_std, kid_protocol),
+        "is": MetricResult("is", score, score_std, dict(protocol, is_splits=is_splits)),
+    }
+
+
+def evaluate_swd(real_images, fake_images, *, split=None, seed=0):
+    """Multi-scale SWD with its protocol; `protocol["per_scale"]` has each scale's value."""
+    per_scale = sliced_wasserstein_per_scale(real_images, fake_images, seed)
+    count = min(len(real_images), len(fake_images))
+    protocol = {
+        "feature_extractor": SWD_EXTRACTOR,
+        "extractor_sha256": None,
+        "resize": "none",
+        "num_real": count,
+        "num_fake": count,
+        "split": split,
+        "seed": seed,
+        "per_scale": {str(k): v for k, v in per_scale.items()},
+    }
+    return MetricResult("swd", float(np.mean(list(per_scale.values()))), None, protocol)

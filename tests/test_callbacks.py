@@ -1,0 +1,248 @@
+"""keras_models.callbacks: each callback writes what it promises during a tiny fit.
+
+A stand-in GAN (the DESIGN.md attributes only: generator, discriminator, generate,
+latent_dim, num_classes) keeps these tests independent of keras_models.gan.
+"""
+
+import json
+import os
+import warnings
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from keras_models import callbacks, emoji, metrics
+from tests.test_metrics import _build_tiny_inception
+
+SIDE = 16
+
+
+class StandInGAN(keras.Model):
+    """G: dense -> tanh image; D: any model. `train_step` drifts G by `drift` per step."""
+
+    def __init__(self, discriminator=None, num_classes=None, drift=0.05):
+        super().__init__()
+        self.latent_dim = 4
+        self.num_classes = num_classes
+        self.drift = drift
+        self.generator = keras.Sequential(
+            [
+                keras.Input((self.latent_dim,)),
+                keras.layers.Dense(SIDE * SIDE * 3, activation="tanh"),
+                keras.layers.Reshape((SIDE, SIDE, 3)),
+            ]
+        )
+        self.discriminator = discriminator or keras.Sequential(
+            [keras.Input((SIDE, SIDE, 3)), keras.layers.Flatten(), keras.layers.Dense(1)]
+        )
+        self.built = True  # like GAN, whose networks are built in __init__
+
+    def generate(self, num_or_latents, labels=None, use_ema=True):
+        assert use_ema
+        return self.generator(tf.convert_to_tensor(num_or_latents), training=False)
+
+    def train_step(self, data):
+        for weight in self.generator.trainable_weights:
+            weight.assign_add(self.drift * tf.ones_like(weight))
+        return {"loss": tf.constant(0.0)}
+
+
+def _fit(model, steps, cbs):
+    model.compile()
+    ds = tf.data.Dataset.from_tensors(tf.zeros((2, SIDE, SIDE, 3))).repeat()
+    return model.fit(ds, epochs=1, steps_per_epoch=steps, callbacks=cbs, verbose=0, shuffle=False)
+
+
+def _tensorboard(log_dir):
+    events = EventAccumulator(log_dir, size_guidance={"tensors": 0})
+    events.Reload()
+    return events
+
+
+def _images(n, seed):
+    return np.random.default_rng(seed).uniform(-1, 1, (n, SIDE, SIDE, 3)).astype(np.float32)
+
+
+def test_sample_grid_png_and_tensorboard(tmp_path):
+    model = StandInGAN()
+    grid_cb = callbacks.SampleGrid(
+        6,
+        output_dir=str(tmp_path / "samples"),
+        log_dir=str(tmp_path / "tb"),
+        every_n_steps=2,
+        columns=3,
+    )
+    _fit(model, 4, [grid_cb])
+    assert sorted(os.listdir(tmp_path / "samples")) == [
+        "samples_0000002.png", "samples_0000004.png",
+    ]  # fmt: skip
+    last = np.asarray(Image.open(tmp_path / "samples" / "samples_0000004.png"))
+    assert last.shape == (2 * SIDE, 3 * SIDE, 3)
+    # The grid shows the EMA generator on latents fixed by the seed.
+    latents = np.random.default_rng(0).standard_normal((6, 4), np.float32)
+    expected = callbacks.image_grid(model.generate(latents), 3)
+    np.testing.assert_array_equal(last, expected)
+    first = np.asarray(Image.open(tmp_path / "samples" / "samples_0000002.png"))
+    assert not np.array_equal(first, last)  # G moved between the two
+    steps = [e.step for e in _tensorboard(str(tmp_path / "tb")).Tensors("samples")]
+    assert steps == [2, 4]
+
+
+def test_sample_grid_conditional_labels_cycle():
+    model = StandInGAN(num_classes=3)
+    latents, labels = callbacks.fixed_latents(model, 7)
+    np.testing.assert_array_equal(labels, [0, 1, 2, 0, 1, 2, 0])
+    np.testing.assert_array_equal(latents, callbacks.fixed_latents(model, 7)[0])
+
+
+def test_metric_evaluator_logs_history_and_keeps_best(tmp_path):
+    model = StandInGAN()
+    reals = _images(8, 0)
+    ckpt = str(tmp_path / "best.weights.h5")
+    evaluator = callbacks.MetricEvaluator(
+        reals, every_n_steps=2, log_dir=str(tmp_path / "tb"), split="train",
+        history_path=str(tmp_path / "history.jsonl"), checkpoint_path=ckpt,
+    )  # fmt: skip
+    history = _fit(model, 6, [evaluator])
+    lines = [json.loads(x) for x in open(tmp_path / "history.jsonl")]
+    assert [r["step"] for r in lines] == [2, 4, 6] == [r["step"] for r in evaluator.history]
+    protocol = lines[0]["protocols"]["swd"]
+    assert protocol["num_real"] == 8 and protocol["split"] == "train"
+    swd = [r["swd"] for r in lines]
+    assert len(set(swd)) == 3  # G drifts, so each evaluation differs
+    assert history.history["swd"] == [swd[-1]]  # the epoch logs carry the latest value
+    best = json.load(open(ckpt + ".json"))
+    assert best["step"] == lines[int(np.argmin(swd))]["step"]
+    # The checkpoint holds the best weights: reloading reproduces the best value.
+    model.load_weights(ckpt)
+    assert evaluator.evaluate()["swd"].value == pytest.approx(min(swd), rel=1e-9)
+    scalars = _tensorboard(str(tmp_path / "tb")).Tensors("metrics/swd")
+    assert [e.step for e in scalars] == [2, 4, 6]
+
+
+def test_metric_evaluator_with_inception_logs_fid_kid_is(tmp_path):
+    path = str(tmp_path / "tiny.pb")
+    _build_tiny_inception(path, dims=8)
+    inception = metrics.InceptionFeatures(path)
+    reals = _images(12, 1)
+    reference = metrics.ReferenceStatistics.compute(inception, reals, dataset="t", split="test")
+    evaluator = callbacks.MetricEvaluator(
+        reals, every_n_steps=2, inception=inception, reference=reference, split="test",
+        monitor="fid", log_dir=str(tmp_path / "tb"),
+    )  # fmt: skip
+    _fit(StandInGAN(), 2, [evaluator])
+    record = evaluator.history[0]
+    assert {"swd", "fid", "kid", "is"} <= set(record)
+    assert record["protocols"]["fid"]["extractor_sha256"] == inception.sha256
+    assert evaluator.best == record["fid"]
+    tags = _tensorboard(str(tmp_path / "tb")).Tags()["tensors"]
+    assert {"metrics/fid", "metrics/kid", "metrics/is", "metrics/swd"} <= set(tags)
+    with pytest.raises(ValueError, match="monitor='swd'"):
+        callbacks.MetricEvaluator(reals, monitor="fid")
+
+
+class MemorisingD(keras.Model):
+    """Logit +3 for images of its training set, -1 otherwise; records labels it sees."""
+
+    def __init__(self, train_images):
+        super().__init__()
+        self.train = tf.constant(train_images.reshape(len(train_images), -1))
+        self.seen_labels = []
+
+    def call(self, inputs, training=False):
+        if isinstance(inputs, list):
+            inputs, labels = inputs
+            self.seen_labels.append(np.asarray(labels))
+        x = tf.reshape(inputs, [tf.shape(inputs)[0], -1])
+        distance = tf.reduce_min(tf.reduce_sum((x[:, None] - self.train[None]) ** 2, -1), 1)
+        return tf.where(distance < 1e-6, 3.0, -1.0)[:, None]
+
+
+def test_overfitting_monitor_flags_memorising_discriminator(tmp_path):
+    train, heldout = _images(10, 2), _images(6, 3)
+    model = StandInGAN(MemorisingD(train), num_classes=2)
+    labels = (np.arange(10) % 2, np.arange(6) % 2)
+    monitor = callbacks.OverfittingMonitor(
+        (train, labels[0]), (heldout, labels[1]), every_n_steps=2, log_dir=str(tmp_path),
+        threshold=0.5,
+    )  # fmt: skip
+    with pytest.warns(UserWarning, match="overfitting"):
+        history = _fit(model, 2, [monitor])
+    assert history.history["accuracy_gap"] == [1.0]
+    stats = monitor.history[0]
+    assert stats["d_accuracy_train"] == 1.0 and stats["d_accuracy_heldout"] == 0.0
+    assert stats["d_mean_train"] == 3.0 and stats["d_mean_heldout"] == -1.0
+    assert stats["accuracy_gap"] == 1.0 and stats["mean_gap"] == 4.0
+    np.testing.assert_array_equal(np.concatenate(model.discriminator.seen_labels[:1]), labels[0])
+    steps = [e.step for e in _tensorboard(str(tmp_path)).Tensors("overfitting/accuracy_gap")]
+    assert steps == [2]
+
+
+def test_overfitting_monitor_quiet_when_discriminator_generalises():
+    train, heldout = _images(10, 2), _images(6, 3)
+    # D memorises both sets: same accuracy on each, no gap.
+    model = StandInGAN(MemorisingD(np.concatenate([train, heldout])))
+    monitor = callbacks.OverfittingMonitor(train, heldout, every_n_steps=1, threshold=0.2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _fit(model, 2, [monitor])
+    assert [h["accuracy_gap"] for h in monitor.history] == [0.0, 0.0]
+
+
+def test_nearest_neighbour_report_finds_copies(tmp_path):
+    model = StandInGAN(drift=0.0)
+    samples = callbacks.generate(model, *callbacks.fixed_latents(model, 3, seed=1))
+    # The training set hides exact copies of the samples among random images.
+    train = np.concatenate([_images(5, 4), samples[::-1], _images(4, 5)])
+    report = callbacks.NearestNeighbourReport(
+        train, str(tmp_path / "nn_{step}.png"), num_samples=3, k=2,
+        feature_fn=lambda x: np.asarray(x).mean(axis=(1, 2)),
+    )  # fmt: skip
+    _fit(model, 1, [report])
+    grid = np.asarray(Image.open(tmp_path / "nn_1.png"))
+    assert grid.shape == (3 * SIDE, (1 + 2 + 2) * SIDE, 3)
+    record = json.load(open(tmp_path / "nn_1.png.json"))
+    np.testing.assert_array_equal(np.array(record["pixel_l2"]["indices"])[:, 0], [7, 6, 5])
+    np.testing.assert_allclose(np.array(record["pixel_l2"]["distances"])[:, 0], 0, atol=1e-3)
+    assert np.all(np.array(record["pixel_l2"]["distances"])[:, 1] > 1)
+    assert "feature_l2" in record
+    # Column 1 (nearest by pixels) shows the copy itself.
+    np.testing.assert_array_equal(grid[:SIDE, SIDE : 2 * SIDE], callbacks.image_grid(samples[:1]))
+
+
+def test_real_gan_trains_on_emoji_with_all_callbacks(tmp_path):
+    """The issue's "done when": a tiny GAN on the shipped emoji set, logged to TensorBoard."""
+    gan_module = pytest.importorskip("keras_models.gan")
+    from keras_models import data
+
+    keras.utils.set_random_seed(0)
+    latents = keras.Input((8,))
+    x = keras.layers.Reshape((4, 4, 8))(keras.layers.Dense(4 * 4 * 8)(latents))
+    x = keras.layers.UpSampling2D(4)(keras.layers.LeakyReLU(0.2)(x))
+    images = keras.layers.Conv2D(3, 3, padding="same", activation="tanh")(x)
+    inputs = keras.Input((SIDE, SIDE, 3))
+    y = keras.layers.Conv2D(8, 3, strides=4, padding="same")(inputs)
+    logits = keras.layers.Dense(1)(keras.layers.Flatten()(keras.layers.LeakyReLU(0.2)(y)))
+    gan = gan_module.GAN(keras.Model(latents, images), keras.Model(inputs, logits), latent_dim=8)
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(2e-4, 0.0, 0.999),
+        g_optimizer=keras.optimizers.Adam(2e-4, 0.0, 0.999),
+    )
+    faces, _, _ = data.read_images(emoji.FACES_DIR, SIDE)
+    faces = faces.astype(np.float32) / 127.5 - 1.0
+    log_dir = str(tmp_path / "tb")
+    cbs = [
+        callbacks.SampleGrid(16, str(tmp_path / "samples"), log_dir, every_n_steps=2),
+        callbacks.MetricEvaluator(faces[:64], every_n_steps=2, log_dir=log_dir),
+        callbacks.OverfittingMonitor(faces[:100], faces[100:], every_n_steps=2, log_dir=log_dir),
+    ]
+    dataset = data.emoji_faces(SIDE, batch_size=8)
+    gan.fit(dataset, epochs=1, steps_per_epoch=4, callbacks=cbs, shuffle=False, verbose=0)
+    tags = set(_tensorboard(log_dir).Tags()["tensors"])
+    assert {"samples", "metrics/swd", "overfitting/accuracy_gap"} <= tags
+    assert len(os.listdir(tmp_path / "samples")) == 2
+    assert np.isfinite(cbs[1].history[-1]["swd"])

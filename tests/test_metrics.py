@@ -1,0 +1,285 @@
+"""keras_models.metrics: each metric against an independent NumPy/SciPy computation."""
+
+import json
+
+import numpy as np
+import pytest
+import scipy.linalg
+import scipy.ndimage
+import scipy.special
+import scipy.stats
+import tensorflow as tf
+
+from keras_models import metrics
+from keras_models.metrics import inception, swd
+
+RTOL = 1e-6
+
+
+@pytest.fixture(scope="module")
+def features():
+    rng = np.random.default_rng(1234)
+    real = rng.normal(size=(300, 16))
+    # A shifted, rescaled and correlated second set, so every FID term is non-zero.
+    mix = np.eye(16) + 0.2 * rng.normal(size=(16, 16))
+    fake = rng.normal(size=(280, 16)) @ mix * 1.3 + 0.4
+    return real, fake
+
+
+def test_frechet_distance_matches_eigenvalue_reference(features):
+    real, fake = features
+    mu1, mu2 = real.mean(0), fake.mean(0)
+    s1, s2 = np.cov(real, rowvar=False), np.cov(fake, rowvar=False)
+    # TF-GAN's route: Tr sqrt(s1 s2) = sum sqrt(eig(sqrt(s1) s2 sqrt(s1))), not sqrtm(s1 s2).
+    root1 = scipy.linalg.sqrtm(s1).real
+    eig = np.linalg.eigvalsh(root1 @ s2 @ root1)
+    expected = np.sum((mu1 - mu2) ** 2) + np.trace(s1) + np.trace(s2) - 2 * np.sqrt(eig).sum()
+    result = metrics.frechet_distance(real, fake)
+    assert isinstance(result, float)
+    np.testing.assert_allclose(result, expected, rtol=RTOL)
+
+
+def test_frechet_distance_is_float64_and_zero_on_itself(features):
+    real, _ = features
+    # float32 input: a float32 covariance would leave an error far above 1e-9.
+    assert abs(metrics.frechet_distance(real.astype(np.float32), real.astype(np.float32))) < 1e-9
+    with pytest.raises(ValueError, match="Received: shape"):
+        metrics.frechet_distance(real[:, 0], real[:, 0])
+
+
+def test_frechet_distance_with_fewer_samples_than_dimensions_is_finite():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(10, 32)), rng.normal(size=(10, 32)) + 1
+    assert np.isfinite(metrics.frechet_distance(a, b))
+
+
+def _loop_mmd2(x, y):
+    """Unbiased cubic-kernel MMD^2 by explicit sums over pairs."""
+    d = x.shape[1]
+
+    def k(a, b):
+        return (np.dot(a, b) / d + 1) ** 3
+
+    m, n = len(x), len(y)
+    xx = sum(k(x[i], x[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
+    yy = sum(k(y[i], y[j]) for i in range(n) for j in range(n) if i != j) / (n * (n - 1))
+    xy = sum(k(x[i], y[j]) for i in range(m) for j in range(n)) / (m * n)
+    return xx + yy - 2 * xy
+
+
+def test_kernel_distance_matches_pairwise_reference(features):
+    real, fake = features[0][:40], features[1][:40]
+    # One subset of the full sets: a permutation, to which the MMD is invariant.
+    mean, std = metrics.kernel_distance(real, fake, num_subsets=1, subset_size=40)
+    np.testing.assert_allclose(mean, _loop_mmd2(real, fake), rtol=RTOL)
+    assert std == 0.0
+
+
+def test_kernel_distance_subsets_are_seeded_and_unbiased(features):
+    real, fake = features
+    first = metrics.kernel_distance(real, fake, num_subsets=20, subset_size=50)
+    assert first == metrics.kernel_distance(real, fake, num_subsets=20, subset_size=50)
+    assert first[1] > 0
+    # Unbiased: two samples of one distribution give a mean near 0 (a biased estimate
+    # would be clearly positive), and a different distribution gives a larger value.
+    rng = np.random.default_rng(5)
+    same = metrics.kernel_distance(rng.normal(size=(400, 16)), rng.normal(size=(400, 16)), 50, 100)
+    assert abs(same[0]) < 3 * same[1] / np.sqrt(50) + 1e-3
+    assert first[0] > 10 * abs(same[0])
+
+
+def test_inception_score_matches_scipy_kl_reference():
+    rng = np.random.default_rng(7)
+    logits = rng.normal(scale=3.0, size=(1000, 12))
+    probs = scipy.special.softmax(logits, axis=1)
+    scores = []
+    for part in np.split(probs, 10):
+        p_y = part.mean(axis=0)
+        scores.append(np.exp(np.mean([scipy.stats.entropy(p, p_y) for p in part])))
+    mean, std = metrics.inception_score(logits, splits=10)
+    np.testing.assert_allclose(mean, np.mean(scores), rtol=RTOL)
+    np.testing.assert_allclose(std, np.std(scores), rtol=RTOL)
+
+
+def test_inception_score_bounds():
+    # Confident and uniform over C classes -> C; one class for all -> 1.
+    confident = np.eye(10)[np.arange(100) % 10] * 50.0
+    assert metrics.inception_score(confident, splits=1)[0] == pytest.approx(10.0, rel=1e-6)
+    assert metrics.inception_score(np.zeros((100, 10)), splits=2) == pytest.approx((1.0, 0.0))
+
+
+def _build_tiny_inception(path, dims=2048, seed=0):
+    """A GraphDef with the 2015-12-05 graph's tensor names and a known linear function."""
+    rng = np.random.default_rng(seed)
+    projection = rng.normal(size=(3, dims)).astype(np.float32)
+    weights = rng.normal(size=(dims, 1008)).astype(np.float32) * 0.01
+    bias = rng.normal(size=(1008,)).astype(np.float32)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 299, 299, 3], tf.float32)])
+    def graph(images):
+        x = tf.identity(images, name="Mul")
+        pooled = tf.reduce_mean(x, axis=[1, 2], keepdims=True)
+        pool = tf.identity(tf.einsum("bijc,cd->bijd", pooled, projection), name="pool_3")
+        # Like the real graph, its own logits only work for a batch of 1.
+        flat = tf.reshape(pool, [1, dims])
+        matmul = tf.matmul(flat, weights, name="softmax/logits/MatMul")
+        return tf.nn.bias_add(matmul, bias, name="softmax/logits")
+
+    graph_def = graph.get_concrete_function().graph.as_graph_def()
+    with open(path, "wb") as f:
+        f.write(graph_def.SerializeToString())
+    return projection, weights, bias
+
+
+@pytest.fixture(scope="module")
+def tiny_inception(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("inception") / "tiny_graph_def.pb")
+    return path, _build_tiny_inception(path)
+
+
+@pytest.mark.parametrize("logits_bias", [False, True])
+def test_inception_features_plumbing(tiny_inception, logits_bias):
+    path, (projection, weights, bias) = tiny_inception
+    extractor = metrics.InceptionFeatures(path, logits_bias=logits_bias, batch_size=3)
+    images = np.random.default_rng(0).uniform(-1, 1, size=(5, 32, 32, 3)).astype(np.float32)
+    pool, logits = extractor(images)
+    assert pool.shape == (5, 2048) and logits.shape == (5, 1008)
+    resized = tf.image.resize(images, [299, 299], method="bilinear").numpy()
+    expected_pool = resized.mean(axis=(1, 2)) @ projection
+    np.testing.assert_allclose(pool, expected_pool, rtol=1e-4, atol=1e-4)
+    expected_logits = expected_pool @ weights + (bias if logits_bias else 0)
+    np.testing.assert_allclose(logits, expected_logits, rtol=1e-3, atol=1e-3)
+    # A dataset of (images, labels) batches gives the same features.
+    ds = tf.data.Dataset.from_tensor_slices((images, np.zeros(5))).batch(2)
+    np.testing.assert_allclose(extractor(ds)[0], pool, rtol=1e-6)
+
+
+def test_inception_features_checks_the_file(tiny_inception, tmp_path):
+    path, _ = tiny_inception
+    with pytest.raises(FileNotFoundError, match="inception-2015-12-05.tgz"):
+        metrics.InceptionFeatures(str(tmp_path / "missing.pb"))
+    with pytest.raises(ValueError, match="SHA-256"):
+        metrics.InceptionFeatures(path, expected_sha256="0" * 64)
+    sha = inception.file_sha256(path)
+    extractor = metrics.InceptionFeatures(path, expected_sha256=sha.upper())
+    assert extractor.protocol["extractor_sha256"] == sha
+    other = tmp_path / "other.pb"
+    other.write_bytes(tf.compat.v1.GraphDef().SerializeToString())
+    with pytest.raises(ValueError, match="pool_3"):
+        metrics.InceptionFeatures(str(other))
+
+
+def test_reference_statistics_cache_and_protocol(tmp_path):
+    # 16-d features: a 2048-d matrix square root takes a minute on a small CPU.
+    path = str(tmp_path / "tiny16.pb")
+    _build_tiny_inception(path, dims=16)
+    extractor = metrics.InceptionFeatures(path)
+    rng = np.random.default_rng(3)
+    real = rng.uniform(-1, 1, size=(24, 16, 16, 3)).astype(np.float32)
+    fake = rng.uniform(-1, 0.5, size=(20, 16, 16, 3)).astype(np.float32)
+    cache = str(tmp_path / "cifar10_train.npz")
+    ref = metrics.ReferenceStatistics.compute(
+        extractor, real, dataset="cifar10", split="train", cache_path=cache
+    )
+    # The second call reads the cache: same numbers without the images.
+    cached = metrics.ReferenceStatistics.compute(
+        extractor, None, dataset="cifar10", split="train", cache_path=cache
+    )
+    np.testing.assert_array_equal(cached.features, ref.features)
+    assert cached.protocol == ref.protocol and ref.protocol["num_real"] == 24
+    with pytest.raises(ValueError, match="match protocol"):
+        metrics.ReferenceStatistics.compute(
+            extractor, None, dataset="cifar10", split="test", cache_path=cache
+        )
+    results = metrics.evaluate_inception(extractor, ref, fake, kid_subsets=5, kid_subset_size=10)
+    fake_features, fake_logits = extractor(fake)
+    assert results["fid"].value == pytest.approx(
+        metrics.frechet_distance(ref.features, fake_features), rel=RTOL
+    )
+    assert results["is"].value == pytest.approx(metrics.inception_score(fake_logits)[0], rel=RTOL)
+    protocol = results["kid"].protocol
+    assert protocol["num_real"] == 24 and protocol["num_fake"] == 20
+    assert protocol["split"] == "train" and protocol["extractor_sha256"] == extractor.sha256
+    assert "bilinear" in protocol["resize"] and protocol["kid_subset_size"] == 10
+    json.dumps(protocol)  # recordable in logs as is
+
+
+def _scipy_pyr_down(images):
+    kernel = np.outer([1, 4, 6, 4, 1], [1, 4, 6, 4, 1]) / 256.0
+    blurred = scipy.ndimage.convolve(images, kernel[None, :, :, None], mode="mirror")
+    return blurred[:, ::2, ::2]
+
+
+def _scipy_pyr_up(images):
+    kernel = np.outer([1, 4, 6, 4, 1], [1, 4, 6, 4, 1]) / 256.0 * 4
+    n, h, w, c = images.shape
+    up = np.zeros((n, 2 * h, 2 * w, c), images.dtype)
+    up[:, ::2, ::2] = images
+    return scipy.ndimage.convolve(up, kernel[None, :, :, None], mode="mirror")
+
+
+def test_laplacian_pyramid_matches_scipy_and_reconstructs():
+    images = np.random.default_rng(0).uniform(-1, 1, size=(2, 32, 32, 3)).astype(np.float32)
+    np.testing.assert_allclose(swd.pyramid_down(images), _scipy_pyr_down(images), atol=1e-5)
+    small = images[:, :16, :16]
+    np.testing.assert_allclose(swd.pyramid_up(small), _scipy_pyr_up(small), atol=1e-5)
+    levels = swd.laplacian_pyramid(images, 3)
+    assert [lv.shape[1] for lv in levels] == [32, 16, 8]
+    rebuilt = levels[-1]
+    for level in levels[-2::-1]:
+        rebuilt = swd.pyramid_up(rebuilt) + level
+    np.testing.assert_allclose(rebuilt, images, atol=1e-5)
+
+
+def _reference_swd_level(real, fake, rng):
+    """One scale, written directly from ProGAN's definition (loops, no vectorised gather)."""
+
+    def descriptors(level):
+        count = len(level) * 128
+        ys = rng.integers(3, level.shape[1] - 3, size=count)  # draw order: all y, then all x
+        xs = rng.integers(3, level.shape[2] - 3, size=count)
+        out = np.array(
+            [
+                level[i // 128, y - 3 : y + 4, x - 3 : x + 4]
+                for i, (y, x) in enumerate(zip(ys, xs, strict=True))
+            ]
+        )
+        out = (out - out.mean(axis=(0, 1, 2))) / out.std(axis=(0, 1, 2))
+        return out.reshape(len(out), -1)
+
+    a, b = descriptors(real), descriptors(fake)
+    results = []
+    for _ in range(4):
+        dirs = rng.standard_normal((a.shape[1], 128))
+        dirs = (dirs / np.sqrt(np.sum(dirs**2, axis=0, keepdims=True))).astype(np.float32)
+        results.append(np.mean(np.abs(np.sort(a @ dirs, 0) - np.sort(b @ dirs, 0))))
+    return 1e3 * np.mean(results)
+
+
+def test_sliced_wasserstein_matches_loop_reference():
+    rng = np.random.default_rng(1)
+    real = rng.uniform(-1, 1, size=(4, 32, 32, 3)).astype(np.float32)
+    fake = np.clip(real + rng.normal(scale=0.3, size=real.shape), -1, 1).astype(np.float32)
+    per_scale = metrics.sliced_wasserstein_per_scale(real, fake, seed=11)
+    assert list(per_scale) == [32, 16]  # ProGAN: scales down to 16 px
+    ref_rng = np.random.default_rng(11)
+    real_levels, fake_levels = swd.laplacian_pyramid(real, 2), swd.laplacian_pyramid(fake, 2)
+    expected = [
+        _reference_swd_level(r, f, ref_rng) for r, f in zip(real_levels, fake_levels, strict=True)
+    ]
+    np.testing.assert_allclose(list(per_scale.values()), expected, rtol=1e-5)
+    assert metrics.sliced_wasserstein(real, fake, seed=11) == pytest.approx(np.mean(expected))
+
+
+def test_sliced_wasserstein_orders_distributions_and_is_deterministic():
+    rng = np.random.default_rng(2)
+    real = rng.uniform(-1, 1, size=(16, 16, 16, 3)).astype(np.float32)
+    other_real = rng.uniform(-1, 1, size=(16, 16, 16, 3)).astype(np.float32)
+    blurred = swd.pyramid_up(swd.pyramid_down(other_real))  # smooth: wrong patch statistics
+    same = metrics.sliced_wasserstein(real, other_real)
+    assert same == metrics.sliced_wasserstein(real, other_real)
+    assert metrics.sliced_wasserstein(real, blurred) > 2 * same
+    result = metrics.evaluate_swd(real, blurred, split="train")
+    assert result.protocol["num_real"] == 16 and result.protocol["split"] == "train"
+    with pytest.raises(ValueError, match="square NHWC"):
+        metrics.sliced_wasserstein(real[:, :8, :8], real[:, :8, :8])
