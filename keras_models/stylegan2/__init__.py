@@ -1,0 +1,12 @@
+"""StyleGAN2 (Karras et al., 2020) in Keras 3 with pure TensorFlow ops (XLA-friendly).
+
+`Generator` and `Discriminator` are plain Keras models for `keras_models.GAN`;
+`PRESETS` names the paper configurations (`Generator.from_preset(name, **overrides)`).
+"""
+
+from keras_models.stylegan2.discriminator import Discriminator
+from keras_models.stylegan2.generator import Generator
+from keras_models.stylegan2.presets import PRESETS
+from keras_models.stylegan2.regularizers import PathLengthRegularizer
+
+__all__ = ["Discriminator", "Generator", "PRESETS", "PathLengthRegularizer"]

@@ -1,0 +1,91 @@
+"""Named StyleGAN2 configurations: architecture plus the training recipe they came with.
+
+Each preset has a `"model"` part (arguments shared by `Generator` and `Discriminator`),
+optional `"generator"` / `"discriminator"` parts, and a `"training"` part recording how
+the source trained it (for `keras_models.GAN`, `train.py` and users; the backbones
+ignore it). Adam is `Adam(learning_rate, beta_1, beta_2, epsilon)` for both networks.
+`ema_kimg` is the half-life of the generator's EMA in thousands of images:
+`ema_decay = 0.5 ** (batch_size / (1000 * ema_kimg))`. `r1_interval` / `pl_interval`
+are the lazy-regularisation intervals (1 = every step, as DiffAugment's code runs);
+`pl_weight` 0 means no path-length regularisation.
+"""
+
+import copy
+
+_ADAM = {"learning_rate": 0.002, "beta_1": 0.0, "beta_2": 0.99, "epsilon": 1e-8}
+
+PRESETS = {
+    # CIFAR-10/100 as DiffAugment trains StyleGAN2 (Zhao et al., 2020): source
+    # mit-han-lab/data-efficient-gans, DiffAugment-stylegan2/run_cifar.py defaults
+    # (fmap_base 2048 -> 512/512/256/128 channels at 4/8/16/32 px, gamma 0.1, batch 32,
+    # mirror augment, no lazy or path-length regularisation). Policy: the README's
+    # "color,translation,cutout" for 10%/20% data (100% data uses "color,cutout").
+    "cifar32": {
+        "model": {"resolution": 32, "fmap_base": 2048, "fmap_max": 512},
+        "training": {
+            "loss": "non_saturating",
+            "r1_gamma": 0.1,
+            "r1_interval": 1,
+            "pl_weight": 0.0,
+            "batch_size": 32,
+            "x_flip": True,
+            "policy": "color,translation,cutout",
+            "total_kimg": 25000,
+            "ema_kimg": 1000,
+            **_ADAM,
+        },
+    },
+    # 100-shot Obama / Grumpy cat / Panda and AnimalFace cat/dog: source
+    # mit-han-lab/data-efficient-gans, DiffAugment-stylegan2/run_low_shot.py defaults
+    # (256 px, StyleGAN2 default width fmap_base 16384, batch 16, 300 kimg, gamma 10 from
+    # training/loss.py, mirror augment, EMA half-life 10 kimg from training_loop.py).
+    "fewshot256": {
+        "model": {"resolution": 256, "fmap_base": 16384, "fmap_max": 512},
+        "training": {
+            "loss": "non_saturating",
+            "r1_gamma": 10.0,
+            "r1_interval": 1,
+            "pl_weight": 0.0,
+            "batch_size": 16,
+            "x_flip": True,
+            "policy": "color,translation,cutout",
+            "total_kimg": 300,
+            "ema_kimg": 10,
+            **_ADAM,
+        },
+    },
+    # FFHQ 1024 px, StyleGAN2 config F: source NVlabs/stylegan2 run_training.py
+    # (config-f: fmap_base 16384 (fmaps=1), batch 32, gamma 10, lazy R1 every 16 D steps,
+    # path-length weight 2 every 4 G steps, style mixing 0.9, mirror augment, 25000 kimg,
+    # EMA half-life 10 kimg; with lazy regularisation the reference also scales each
+    # optimizer by c = interval / (interval + 1): lr * c, beta_2 ** c). A GPU/TPU
+    # configuration; DiffAugment policy for few-image FFHQ as in run_ffhq.py of
+    # DiffAugment-stylegan2.
+    "ffhq1024": {
+        "model": {"resolution": 1024, "fmap_base": 16384, "fmap_max": 512},
+        "training": {
+            "loss": "non_saturating",
+            "r1_gamma": 10.0,
+            "r1_interval": 16,
+            "pl_weight": 2.0,
+            "pl_interval": 4,
+            "batch_size": 32,
+            "x_flip": True,
+            "policy": "color,translation,cutout",
+            "total_kimg": 25000,
+            "ema_kimg": 10,
+            **_ADAM,
+        },
+    },
+}
+
+
+def preset_kwargs(name, part, overrides):
+    """Constructor arguments of preset `name` for `part` ("generator" or
+    "discriminator"), updated with `overrides`."""
+    if name not in PRESETS:
+        raise ValueError(
+            f"Unknown StyleGAN2 preset. Expected one of {sorted(PRESETS)}. Received: name={name!r}"
+        )
+    preset = copy.deepcopy(PRESETS[name])
+    return {**preset["model"], **preset.get(part, {}), **overrides}
