@@ -3,16 +3,28 @@
 Each preset has a `"model"` part (arguments shared by `Generator` and `Discriminator`),
 optional `"generator"` / `"discriminator"` parts, and a `"training"` part recording how
 the source trained it (for `keras_models.GAN`, `train.py` and users; the backbones
-ignore it). Adam is `Adam(learning_rate, beta_1, beta_2, epsilon)` for both networks.
-`ema_kimg` is the half-life of the generator's EMA in thousands of images:
-`ema_decay = 0.5 ** (batch_size / (1000 * ema_kimg))`. `r1_interval` / `pl_interval`
+ignore it), with the same keys as the BigGAN presets: Adam is
+`Adam(g_learning_rate / d_learning_rate, adam_beta_1, adam_beta_2, adam_epsilon)`, and the
+generator EMA's `ema_decay` comes from StyleGAN2's half-life in thousands of images
+(`_ema_decay`). `r1_interval` / `pl_interval`
 are the lazy-regularisation intervals (1 = every step, as DiffAugment's code runs);
 `pl_weight` 0 means no path-length regularisation.
 """
 
 import copy
 
-_ADAM = {"learning_rate": 0.002, "beta_1": 0.0, "beta_2": 0.99, "epsilon": 1e-8}
+_ADAM = {
+    "g_learning_rate": 0.002,
+    "d_learning_rate": 0.002,
+    "adam_beta_1": 0.0,
+    "adam_beta_2": 0.99,
+    "adam_epsilon": 1e-8,
+}
+
+
+def _ema_decay(half_life_kimg, batch_size):
+    """StyleGAN2 gives the generator EMA as a half-life in thousands of images."""
+    return 0.5 ** (batch_size / (half_life_kimg * 1000))
 
 PRESETS = {
     # CIFAR-10/100 as DiffAugment trains StyleGAN2 (Zhao et al., 2020): source
@@ -30,8 +42,8 @@ PRESETS = {
             "batch_size": 32,
             "x_flip": True,
             "policy": "color,translation,cutout",
-            "total_kimg": 25000,
-            "ema_kimg": 1000,
+            "kimg": 25000,
+            "ema_decay": _ema_decay(1000, 32),
             **_ADAM,
         },
     },
@@ -49,8 +61,8 @@ PRESETS = {
             "batch_size": 16,
             "x_flip": True,
             "policy": "color,translation,cutout",
-            "total_kimg": 300,
-            "ema_kimg": 10,
+            "kimg": 300,
+            "ema_decay": _ema_decay(10, 16),
             **_ADAM,
         },
     },
@@ -72,8 +84,8 @@ PRESETS = {
             "batch_size": 32,
             "x_flip": True,
             "policy": "color,translation,cutout",
-            "total_kimg": 25000,
-            "ema_kimg": 10,
+            "kimg": 25000,
+            "ema_decay": _ema_decay(10, 32),
             **_ADAM,
         },
     },

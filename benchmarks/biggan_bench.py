@@ -1,0 +1,127 @@
+"""BigGAN "cifar32" on CPU: GAN training-step time (graph vs XLA) and G forward throughput.
+
+    python benchmarks/biggan_bench.py [--width 16] [--repeats 3] [--steps 2] [--iters 3]
+
+Training step: `keras_models.GAN.fit` with the preset's recipe (4 D steps of batch 50 per
+G step, hinge loss, Adam(2e-4, 0, 0.999), EMA, DiffAugment "translation,cutout") on a
+reduced-width "cifar32" (width 16 = 64 channels instead of 256), compiled once, then
+timed over `--steps` steps. Forward: images/s of the full-width "cifar32" generator
+(4.3M parameters) at batch 50 in inference mode. Trials are interleaved across variants
+and the median of `--repeats` is reported, so that a shared, noisy machine affects all
+variants alike; compare the ratio columns, not the absolute numbers.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import tf_diffaug  # noqa: E402
+from keras_models.biggan import PRESETS, Discriminator, Generator  # noqa: E402
+from keras_models.gan import GAN  # noqa: E402
+
+RECIPE = PRESETS["cifar32"]["training"]
+
+
+def make_gan(width, jit):
+    generator = Generator.from_preset("cifar32", width=width)
+    discriminator = Discriminator.from_preset("cifar32", width=width)
+    gan = GAN(
+        generator,
+        discriminator,
+        latent_dim=generator.latent_dim,
+        augment=tf_diffaug.DiffAugment(RECIPE["policy"]),
+        loss=RECIPE["loss"],
+        ema_decay=RECIPE["ema_decay"],
+        ema_start_step=RECIPE["ema_start_step"],
+        d_steps_per_g_step=RECIPE["d_steps_per_g_step"],
+        num_classes=generator.num_classes,
+    )
+    adam = lambda lr: keras.optimizers.Adam(lr, RECIPE["adam_beta_1"], RECIPE["adam_beta_2"])
+    gan.compile(
+        d_optimizer=adam(RECIPE["d_learning_rate"]),
+        g_optimizer=adam(RECIPE["g_learning_rate"]),
+        jit_compile=jit,
+    )
+    return gan
+
+
+def training_dataset():
+    rng = np.random.default_rng(0)
+    batch = RECIPE["batch_size"] * RECIPE["d_steps_per_g_step"]
+    images = rng.uniform(-1, 1, size=(batch, 32, 32, 3)).astype("float32")
+    labels = rng.integers(0, 10, size=batch).astype("int32")
+    return tf.data.Dataset.from_tensors((images, labels)).repeat()
+
+
+def time_fit(gan, dataset, steps):
+    start = time.perf_counter()
+    gan.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
+    return (time.perf_counter() - start) / steps
+
+
+def make_forward(generator, jit):
+    return tf.function(lambda z, y: generator([z, y], training=False), jit_compile=jit)
+
+
+def time_forward(forward, z, y, iters):
+    start = time.perf_counter()
+    for _ in range(iters):
+        images = forward(z, y)
+    images.numpy()  # wait for the last call
+    return len(z) * iters / (time.perf_counter() - start)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--width", type=int, default=16)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=2)
+    parser.add_argument("--iters", type=int, default=3)
+    args = parser.parse_args(argv)
+
+    dataset = training_dataset()
+    gans = {mode: make_gan(args.width, mode == "xla") for mode in ("graph", "xla")}
+    generator = Generator.from_preset("cifar32")
+    rng = np.random.default_rng(1)
+    batch = RECIPE["batch_size"]
+    z = tf.constant(rng.normal(size=(batch, generator.latent_dim)).astype("float32"))
+    y = tf.constant(rng.integers(0, 10, size=batch).astype("int32"))
+    forwards = {mode: make_forward(generator, mode == "xla") for mode in ("graph", "xla")}
+    for mode in gans:  # compile outside the timed trials
+        time_fit(gans[mode], dataset, 1)
+        time_forward(forwards[mode], z, y, 1)
+
+    step_times = {mode: [] for mode in gans}
+    throughput = {mode: [] for mode in forwards}
+    for _ in range(args.repeats):
+        for mode in gans:
+            step_times[mode].append(time_fit(gans[mode], dataset, args.steps))
+            throughput[mode].append(time_forward(forwards[mode], z, y, args.iters))
+    step = {mode: statistics.median(times) for mode, times in step_times.items()}
+    rate = {mode: statistics.median(rates) for mode, rates in throughput.items()}
+
+    print(f"BigGAN cifar32 on CPU ({os.cpu_count()} cores), median of {args.repeats} trials\n")
+    print("| benchmark | graph | XLA | XLA speed-up |")
+    print("|---|---:|---:|---:|")
+    print(
+        f"| GAN.fit step, width {args.width}, {RECIPE['d_steps_per_g_step']} D steps x batch "
+        f"{batch} + 1 G step (ms) | {1e3 * step['graph']:.0f} | {1e3 * step['xla']:.0f} | "
+        f"{step['graph'] / step['xla']:.2f}x |"
+    )
+    print(
+        f"| G forward, full width 64 (256 ch), batch {batch} (images/s) | {rate['graph']:.0f} | "
+        f"{rate['xla']:.0f} | {rate['xla'] / rate['graph']:.2f}x |"
+    )
+
+
+if __name__ == "__main__":
+    main()

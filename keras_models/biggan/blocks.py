@@ -1,0 +1,169 @@
+"""BigGAN residual blocks (Brock et al., 2019, Figure 15 (b), (c))."""
+
+import keras
+from keras import ops
+
+from keras_models.layers.conditional_batch_norm import ConditionalBatchNormalization
+from keras_models.layers.initializer_utils import initializer_config
+from keras_models.layers.spectral_normalization import SNConv2D
+
+
+def _conv(parent, filters, kernel_size, name):
+    """A "same" SN convolution with the initializer and dtype policy of block `parent`."""
+    return SNConv2D(
+        filters,
+        kernel_size,
+        padding="same",
+        kernel_initializer=parent.kernel_initializer,
+        name=name,
+        dtype=parent.dtype_policy,
+    )
+
+
+@keras.saving.register_keras_serializable(package="keras_models")
+class GeneratorBlock(keras.layers.Layer):
+    """Up-block: BN-ReLU-up-conv3x3-BN-ReLU-conv3x3 plus a (up, conv1x1) shortcut.
+
+    Args:
+        filters: output channels.
+        conditional: use `ConditionalBatchNormalization` driven by a condition vector;
+            otherwise plain batch normalization with learned gain and bias.
+        condition_spectral_norm: spectrally normalize the conditional BN projections.
+        kernel_initializer: initializer of every kernel.
+        bn_momentum: batch-norm momentum (Keras convention).
+        bn_epsilon: batch-norm epsilon.
+        **kwargs: base layer arguments.
+
+    Call arguments:
+        inputs: (B, H, W, C_in).
+        condition: (B, D) when `conditional`, else None.
+        training: batch statistics, spectral-norm updates.
+    """
+
+    def __init__(
+        self,
+        filters,
+        conditional=True,
+        condition_spectral_norm=True,
+        kernel_initializer="orthogonal",
+        bn_momentum=0.9,
+        bn_epsilon=1e-5,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.filters = filters
+        self.conditional = conditional
+        self.condition_spectral_norm = condition_spectral_norm
+        self.kernel_initializer = initializer_config(kernel_initializer)
+        self.bn_momentum = bn_momentum
+        self.bn_epsilon = bn_epsilon
+
+        def norm(name):
+            if conditional:
+                return ConditionalBatchNormalization(
+                    momentum=bn_momentum,
+                    epsilon=bn_epsilon,
+                    spectral_norm=condition_spectral_norm,
+                    kernel_initializer=self.kernel_initializer,
+                    name=name,
+                    dtype=self.dtype_policy,
+                )
+            return keras.layers.BatchNormalization(
+                momentum=bn_momentum, epsilon=bn_epsilon, name=name, dtype=self.dtype_policy
+            )
+
+        self.bn1 = norm("bn1")
+        self.conv1 = _conv(self, filters, 3, "conv1")
+        self.bn2 = norm("bn2")
+        self.conv2 = _conv(self, filters, 3, "conv2")
+        self.shortcut = _conv(self, filters, 1, "shortcut")
+        self.upsample = keras.layers.UpSampling2D(2, name="upsample", dtype=self.dtype_policy)
+
+    def _norm(self, layer, x, condition, training):
+        if self.conditional:
+            return layer([x, condition], training=training)
+        return layer(x, training=training)
+
+    def call(self, inputs, condition=None, training=None):
+        h = ops.relu(self._norm(self.bn1, inputs, condition, training))
+        h = self.conv1(self.upsample(h), training=training)
+        h = ops.relu(self._norm(self.bn2, h, condition, training))
+        h = self.conv2(h, training=training)
+        return h + self.shortcut(self.upsample(inputs), training=training)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "conditional": self.conditional,
+            "condition_spectral_norm": self.condition_spectral_norm,
+            "kernel_initializer": self.kernel_initializer,
+            "bn_momentum": self.bn_momentum,
+            "bn_epsilon": self.bn_epsilon,
+        }
+
+
+@keras.saving.register_keras_serializable(package="keras_models")
+class DiscriminatorBlock(keras.layers.Layer):
+    """Down-block: ReLU-conv3x3-ReLU-conv3x3-pool plus a learned shortcut when needed.
+
+    The first block of D is the "optimized" block of SN-GAN: no ReLU on the input image and
+    a shortcut that pools before its 1x1 conv (cheaper, and the same map since both are
+    linear). Later blocks convolve then pool. The shortcut conv exists only when channels
+    change or the block downsamples; otherwise it is the identity.
+
+    Args:
+        filters: output channels.
+        downsample: 2x2 average pooling at the end of both paths.
+        preactivation: ReLU on the input (False for the first block only).
+        kernel_initializer: initializer of every kernel.
+        **kwargs: base layer arguments.
+    """
+
+    def __init__(
+        self,
+        filters,
+        downsample=True,
+        preactivation=True,
+        kernel_initializer="orthogonal",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.filters = filters
+        self.downsample = downsample
+        self.preactivation = preactivation
+        self.kernel_initializer = initializer_config(kernel_initializer)
+        self.conv1 = _conv(self, filters, 3, "conv1")
+        self.conv2 = _conv(self, filters, 3, "conv2")
+        self.pool = keras.layers.AveragePooling2D(2, name="pool", dtype=self.dtype_policy)
+
+    def build(self, input_shape):
+        self.shortcut = None
+        if self.downsample or input_shape[-1] != self.filters:
+            self.shortcut = _conv(self, self.filters, 1, "shortcut")
+
+    def _shortcut(self, x, training):
+        if self.shortcut is None:
+            return x
+        if self.preactivation:
+            x = self.shortcut(x, training=training)
+            return self.pool(x) if self.downsample else x
+        x = self.pool(x) if self.downsample else x
+        return self.shortcut(x, training=training)
+
+    def call(self, inputs, training=None):
+        h = ops.relu(inputs) if self.preactivation else inputs
+        h = self.conv1(h, training=training)
+        h = self.conv2(ops.relu(h), training=training)
+        if self.downsample:
+            h = self.pool(h)
+        return h + self._shortcut(inputs, training)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "downsample": self.downsample,
+            "preactivation": self.preactivation,
+            "kernel_initializer": self.kernel_initializer,
+        }
