@@ -20,7 +20,7 @@ def _conv(parent, filters, kernel_size, name):
     )
 
 
-@keras.saving.register_keras_serializable(package="keras_models")
+@keras.saving.register_keras_serializable(package="keras_models.biggan")
 class GeneratorBlock(keras.layers.Layer):
     """Up-block: BN-ReLU-up-conv3x3-BN-ReLU-conv3x3 plus a (up, conv1x1) shortcut.
 
@@ -103,7 +103,7 @@ class GeneratorBlock(keras.layers.Layer):
         }
 
 
-@keras.saving.register_keras_serializable(package="keras_models")
+@keras.saving.register_keras_serializable(package="keras_models.biggan")
 class DiscriminatorBlock(keras.layers.Layer):
     """Down-block: ReLU-conv3x3-ReLU-conv3x3-pool plus a learned shortcut when needed.
 

@@ -94,7 +94,7 @@ class _BigGANModel(keras.Model):
         self.compute_output_spec(keras.tree.map_shape_structure(keras.KerasTensor, input_shape))
 
 
-@keras.saving.register_keras_serializable(package="keras_models")
+@keras.saving.register_keras_serializable(package="keras_models.biggan")
 class Generator(_BigGANModel):
     """BigGAN generator: z (and class) to NHWC images in [-1, 1].
 
@@ -272,7 +272,7 @@ class Generator(_BigGANModel):
         }
 
 
-@keras.saving.register_keras_serializable(package="keras_models")
+@keras.saving.register_keras_serializable(package="keras_models.biggan")
 class Discriminator(_BigGANModel):
     """BigGAN projection discriminator: images (and class) to (B, 1) float32 logits.
 

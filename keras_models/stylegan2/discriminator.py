@@ -12,7 +12,7 @@ from keras_models.stylegan2.generator import feature_maps, resolution_log2, spli
 from keras_models.stylegan2.presets import preset_kwargs
 
 
-@keras.saving.register_keras_serializable(package="keras_models")
+@keras.saving.register_keras_serializable(package="keras_models.stylegan2")
 class ResidualBlock(keras.layers.Layer):
     """`(conv3x3 -> conv3x3 down  +  conv1x1 down) / sqrt(2)`, StyleGAN2's D block.
 
@@ -56,7 +56,7 @@ class ResidualBlock(keras.layers.Layer):
         }
 
 
-@keras.saving.register_keras_serializable(package="keras_models")
+@keras.saving.register_keras_serializable(package="keras_models.stylegan2")
 class Discriminator(keras.Model):
     """StyleGAN2 discriminator (residual architecture, config F).
 

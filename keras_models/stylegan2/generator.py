@@ -44,7 +44,7 @@ def split_inputs(inputs, num_classes, what):
     return tuple(inputs) if conditional else (inputs, None)
 
 
-@keras.saving.register_keras_serializable(package="keras_models")
+@keras.saving.register_keras_serializable(package="keras_models.stylegan2")
 class MappingNetwork(keras.layers.Layer):
     """z (and optional class label) -> w: pixel norm, then an MLP of equalized layers.
 
@@ -123,7 +123,7 @@ class MappingNetwork(keras.layers.Layer):
         }
 
 
-@keras.saving.register_keras_serializable(package="keras_models")
+@keras.saving.register_keras_serializable(package="keras_models.stylegan2")
 class SynthesisLayer(keras.layers.Layer):
     """Modulated 3x3 conv -> per-pixel noise -> bias -> leaky ReLU (one style input).
 
@@ -168,7 +168,7 @@ class SynthesisLayer(keras.layers.Layer):
         }
 
 
-@keras.saving.register_keras_serializable(package="keras_models")
+@keras.saving.register_keras_serializable(package="keras_models.stylegan2")
 class SynthesisNetwork(keras.layers.Layer):
     """ws (B, num_ws, w_dim) -> images (B, resolution, resolution, channels).
 
@@ -273,7 +273,7 @@ class SynthesisNetwork(keras.layers.Layer):
         }
 
 
-@keras.saving.register_keras_serializable(package="keras_models")
+@keras.saving.register_keras_serializable(package="keras_models.stylegan2")
 class Generator(keras.Model):
     """StyleGAN2 generator (Karras et al., 2020), config F with the skip architecture.
 

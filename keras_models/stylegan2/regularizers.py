@@ -21,7 +21,7 @@ import keras
 import tensorflow as tf
 
 
-@keras.saving.register_keras_serializable(package="keras_models")
+@keras.saving.register_keras_serializable(package="keras_models.stylegan2")
 class PathLengthRegularizer(keras.layers.Layer):
     """Lazy path-length regulariser: the moving average and the weighted penalty.
 
