@@ -1,1 +1,15 @@
 """keras_models: GANs for DiffAugment in Keras 3 (model, losses, backbones, data, metrics)."""
+
+from keras_models import biggan, callbacks, data, losses, metrics, stylegan2
+from keras_models.gan import GAN, NonFiniteGuard
+
+__all__ = [
+    "GAN",
+    "NonFiniteGuard",
+    "biggan",
+    "callbacks",
+    "data",
+    "losses",
+    "metrics",
+    "stylegan2",
+]

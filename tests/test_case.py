@@ -3,6 +3,7 @@
 Each helper asserts a property (a round trip, an equality); none only runs code.
 """
 
+import functools
 import os
 
 import keras
@@ -10,8 +11,12 @@ import numpy as np
 import tensorflow as tf
 
 
+@functools.cache
 def two_replica_strategy():
-    """A MirroredStrategy over the two logical CPUs set up in conftest.py."""
+    """A MirroredStrategy over the two logical CPUs set up in conftest.py.
+
+    Cached: strategies created in one process share collective keys, so a second
+    MirroredStrategy over the same devices can collide with the first."""
     devices = [d.name for d in tf.config.list_logical_devices("CPU")][:2]
     assert len(devices) == 2, "conftest.py must split the CPU into two logical devices"
     return tf.distribute.MirroredStrategy(devices)

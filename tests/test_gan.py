@@ -1,0 +1,458 @@
+"""Tests of keras_models.GAN: each asserts a property that a wrong implementation breaks."""
+
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tf_diffaug
+from keras_models.gan import GAN, NonFiniteGuard
+from tests.test_case import one_replica_strategy, two_replica_strategy
+from tests.test_readme import readme_blocks
+
+LATENT_DIM = 8
+SIZE = 8
+BATCH = 8
+NUM_CLASSES = 3
+
+
+def make_generator(num_classes=None):
+    """Tiny DCGAN-style generator: latents (and labels) -> (B, 8, 8, 3) in [-1, 1]."""
+    latents = keras.Input((LATENT_DIM,))
+    inputs, x = [latents], latents
+    if num_classes:
+        labels = keras.Input((), dtype="int32")
+        inputs.append(labels)
+        x = keras.layers.Multiply()([x, keras.layers.Embedding(num_classes, LATENT_DIM)(labels)])
+    x = keras.layers.Dense(4 * 4 * 8)(x)
+    x = keras.layers.LeakyReLU(0.2)(keras.layers.Reshape((4, 4, 8))(x))
+    x = keras.layers.Conv2DTranspose(8, 4, strides=2, padding="same")(x)
+    x = keras.layers.LeakyReLU(0.2)(x)
+    images = keras.layers.Conv2D(3, 3, padding="same", activation="tanh", dtype="float32")(x)
+    return keras.Model(inputs if num_classes else latents, images, name="generator")
+
+
+def make_discriminator(num_classes=None):
+    """Tiny DCGAN-style discriminator (projection for labels): images -> (B, 1) logits."""
+    images = keras.Input((SIZE, SIZE, 3))
+    x = keras.layers.LeakyReLU(0.2)(keras.layers.Conv2D(8, 3, strides=2, padding="same")(images))
+    x = keras.layers.LeakyReLU(0.2)(keras.layers.Conv2D(8, 3, strides=2, padding="same")(x))
+    features = keras.layers.Flatten()(x)
+    logits = keras.layers.Dense(1)(features)
+    if not num_classes:
+        return keras.Model(images, logits, name="discriminator")
+    labels = keras.Input((), dtype="int32")
+    embedded = keras.layers.Embedding(num_classes, features.shape[-1])(labels)
+    projection = keras.layers.Dot(axes=1)([features, embedded])
+    logits = keras.layers.Add(dtype="float32")([logits, projection])
+    return keras.Model([images, labels], logits, name="discriminator")
+
+
+def make_gan(num_classes=None, weights_seed=0, discriminator=None, **kwargs):
+    keras.utils.set_random_seed(weights_seed)
+    kwargs.setdefault("augment", tf_diffaug.DiffAugment(seed=2))
+    return GAN(
+        make_generator(num_classes),
+        discriminator or make_discriminator(num_classes),
+        latent_dim=LATENT_DIM,
+        num_classes=num_classes,
+        seed=1,
+        **kwargs,
+    )
+
+
+def compile_gan(gan, d_optimizer=None, g_optimizer=None, **kwargs):
+    gan.compile(
+        d_optimizer=d_optimizer or keras.optimizers.Adam(1e-3, 0.0, 0.99),
+        g_optimizer=g_optimizer or keras.optimizers.Adam(1e-3, 0.0, 0.99),
+        **kwargs,
+    )
+    return gan
+
+
+def real_batch(num_classes=None, seed=0, batch=BATCH):
+    rng = np.random.default_rng(seed)
+    images = rng.uniform(-1, 1, (batch, SIZE, SIZE, 3)).astype("float32")
+    if num_classes:
+        return images, rng.integers(0, num_classes, batch).astype("int32")
+    return images
+
+
+def dataset(batch_data, batch=BATCH):
+    return tf.data.Dataset.from_tensor_slices(batch_data).batch(batch, drop_remainder=True).repeat()
+
+
+def state(gan):
+    """All weights of G, D and the EMA copy, as NumPy arrays."""
+    networks = [gan.generator, gan.discriminator, gan.ema_generator]
+    return [np.array(w) for net in networks if net is not None for w in net.weights]
+
+
+class Spy(keras.layers.Layer):
+    """An `augment` layer that records which images it sees and in which step."""
+
+    def __init__(self, reals):
+        super().__init__()
+        self.reals, self.seen, self.gan = reals, [], lambda: None
+
+    def call(self, images, training=None):
+        gan = self.gan()
+        # The D optimizer has made one more update than the G optimizer during the G step.
+        d_ahead = int(gan.d_optimizer.iterations) - int(gan.g_optimizer.iterations)
+        kind = "real" if np.array_equal(np.asarray(images), self.reals) else "fake"
+        self.seen.append((kind, "G" if d_ahead else "D"))
+        return images
+
+
+@pytest.mark.parametrize(
+    "mode, expected",
+    [
+        ("diffaugment", [("real", "D"), ("fake", "D"), ("fake", "G")]),
+        ("discriminator_only", [("real", "D"), ("fake", "D")]),
+        ("reals_only", [("real", "D")]),
+        ("none", []),
+    ],
+)
+def test_augmentation_is_applied_where_the_mode_says(mode, expected):
+    reals = real_batch()
+    spy = Spy(reals)
+    gan = make_gan(augment=spy, augment_mode=mode)
+    spy.gan = lambda: gan
+    compile_gan(gan, run_eagerly=True)
+    gan.fit(dataset(reals), epochs=1, steps_per_epoch=2, verbose=0)
+    assert spy.seen == expected * 2
+
+
+def test_evaluate_neither_augments_nor_updates():
+    reals = real_batch()
+    spy = Spy(reals)
+    gan = compile_gan(make_gan(augment=spy))
+    before = state(gan)
+    logs = gan.evaluate(dataset(reals), steps=2, verbose=0, return_dict=True)
+    assert spy.seen == []
+    assert {"d_loss", "g_loss", "d_real_logits", "d_fake_logits", "d_real_accuracy"} <= set(logs)
+    for got, want in zip(state(gan), before, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_d_steps_per_g_step_splits_the_batch_between_discriminator_updates():
+    gan = compile_gan(make_gan(NUM_CLASSES, d_steps_per_g_step=2))
+    gan.fit(dataset(real_batch(NUM_CLASSES)), epochs=1, steps_per_epoch=3, verbose=0)
+    assert int(gan.d_optimizer.iterations) == 6 and int(gan.g_optimizer.iterations) == 3
+
+
+def _generator_update(mode, policy="color,translation,cutout", loss="hinge", discriminator=None):
+    """The change of G's weights after one step with SGD(1) on G and a frozen D: -dL/dG."""
+    gan = make_gan(
+        augment=tf_diffaug.DiffAugment(policy, seed=3),
+        augment_mode=mode,
+        loss=loss,
+        discriminator=discriminator,
+        ema_decay=None,
+    )
+    compile_gan(gan, keras.optimizers.SGD(0.0), keras.optimizers.SGD(1.0))
+    before = [np.array(w) for w in gan.generator.trainable_weights]
+    gan.fit(dataset(real_batch()), epochs=1, steps_per_epoch=1, verbose=0)
+    return [np.array(w) - b for w, b in zip(gan.generator.trainable_weights, before, strict=True)]
+
+
+def _linear_discriminator(zero_sum):
+    keras.utils.set_random_seed(5)
+    images = keras.Input((SIZE, SIZE, 3))
+    dense = keras.layers.Dense(1)
+    discriminator = keras.Model(images, dense(keras.layers.Flatten()(images)))
+    half = np.random.default_rng(5).normal(size=(SIZE * SIZE * 3 // 2, 1)).astype("float32")
+    # Weights in +a, -a pairs: their sum is exactly zero, so D(x + b) = D(x) per sample.
+    kernel = np.concatenate([half, -half if zero_sum else half])
+    dense.kernel.assign(kernel)
+    return discriminator
+
+
+def test_generator_gradients_flow_through_the_augmentation():
+    augmented = _generator_update("diffaugment")
+    plain = _generator_update("none")
+    assert all(np.abs(g).max() > 0 for g in augmented)
+    assert max(np.abs(a - p).max() for a, p in zip(augmented, plain, strict=True)) > 1e-4
+
+
+@pytest.mark.parametrize("loss", ["hinge", "non_saturating"])
+def test_brightness_cancels_under_a_zero_sum_linear_discriminator(loss):
+    # D(x + b) = D(x) and dT/dx = I, so DiffAugment must not change G's gradients.
+    updates = {
+        mode: _generator_update(mode, "brightness", loss, _linear_discriminator(zero_sum=True))
+        for mode in ("diffaugment", "none")
+    }
+    for augmented, plain in zip(updates["diffaugment"], updates["none"], strict=True):
+        np.testing.assert_allclose(augmented, plain, rtol=1e-5, atol=1e-7)
+    if loss == "hinge":  # the hinge G loss has a constant gradient: exactly equal
+        for augmented, plain in zip(updates["diffaugment"], updates["none"], strict=True):
+            np.testing.assert_array_equal(augmented, plain)
+    # Control: when the weights do not sum to zero the brightness shift changes the
+    # logits, hence the non-saturating gradients; the equality above is not vacuous.
+    if loss == "non_saturating":
+        shifted = _generator_update(
+            "diffaugment", "brightness", loss, _linear_discriminator(zero_sum=False)
+        )
+        unshifted = _generator_update(
+            "none", "brightness", loss, _linear_discriminator(zero_sum=False)
+        )
+        assert max(np.abs(s - u).max() for s, u in zip(shifted, unshifted, strict=True)) > 1e-6
+
+
+class Shift(keras.layers.Layer):
+    """A deterministic, differentiable augmentation: replica-count independent by design
+    (DiffAugment folds the replica id into its seeds, so its draws differ per replica)."""
+
+    def call(self, images, training=None):
+        return keras.ops.roll(images, 1, axis=2) * 0.5 + 0.1
+
+
+@pytest.fixture(scope="module")
+def mirrored():
+    # One MirroredStrategy for the module: with a second instance in the same process, a
+    # later step failed with mismatched collective instance keys (TF 2.21, CPU).
+    return two_replica_strategy()
+
+
+def _fit_under(strategy, steps=2):
+    data = real_batch(NUM_CLASSES)
+    with strategy.scope():
+        gan = make_gan(
+            NUM_CLASSES,
+            augment=Shift(),
+            r1_gamma=1.0,
+            r1_interval=2,  # step 0 with R1, step 1 without: both branches of the cond
+            consistency_weight=0.5,
+            ema_decay=0.9,
+        )
+        # SGD, not Adam: Adam's update is invariant to the scale of the gradients, so it
+        # would hide a loss divided by the per-replica instead of the global batch.
+        compile_gan(gan, keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
+    history = gan.fit(dataset(data), epochs=1, steps_per_epoch=steps, verbose=0)
+    return history.history, state(gan)
+
+
+def test_one_and_two_replicas_give_the_same_step(mirrored):
+    logs_1, weights_1 = _fit_under(one_replica_strategy())
+    logs_2, weights_2 = _fit_under(mirrored)
+    assert sorted(logs_1) == sorted(logs_2)
+    for name in logs_1:
+        np.testing.assert_allclose(logs_2[name], logs_1[name], rtol=1e-5, atol=1e-6, err_msg=name)
+    for w2, w1 in zip(weights_2, weights_1, strict=True):
+        np.testing.assert_allclose(w2, w1, rtol=1e-5, atol=1e-6)
+
+
+def test_jit_compiled_step_is_reproducible():
+    # XLA draws other random numbers than the TF kernels for the same seeds, so XLA is
+    # compared with itself: restoring the checkpointed state (seeds included) and running
+    # the same compiled steps again must give the same weights, through the lazy-R1
+    # `tf.cond` and the non-finite guard.
+    gan = compile_gan(make_gan(r1_gamma=1.0, r1_interval=2, ema_decay=0.9), jit_compile=True)
+    checkpoint = tf.train.Checkpoint(**gan.checkpoint_items())
+    start = checkpoint.save(os.path.join(tempfile.mkdtemp(), "ckpt"))
+    runs = []
+    for _ in range(2):
+        checkpoint.restore(start)
+        history = gan.fit(dataset(real_batch()), epochs=1, steps_per_epoch=2, verbose=0)
+        runs.append((history.history, state(gan)))
+    assert gan.jit_compile
+    assert runs[0][0] == runs[1][0]
+    assert all(np.isfinite(v[0]) for v in runs[0][0].values()) and runs[0][0]["r1"][0] > 0
+    for a, b in zip(runs[0][1], runs[1][1], strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("via", ["tf_checkpoint", "keras_weights"])
+def test_resume_is_exact(tmp_path, via):
+    data = dataset(real_batch(NUM_CLASSES))
+
+    def new_gan(weights_seed):
+        return compile_gan(make_gan(NUM_CLASSES, weights_seed, r1_gamma=1.0, ema_decay=0.9))
+
+    gan = new_gan(0)
+    gan.fit(data, epochs=1, steps_per_epoch=2, verbose=0)
+    path = str(tmp_path / "ckpt")
+    if via == "tf_checkpoint":
+        path = tf.train.Checkpoint(**gan.checkpoint_items()).write(path)
+    else:  # what keras.callbacks.BackupAndRestore writes and reads
+        path += ".weights.h5"
+        gan.save_weights(path)
+    gan.fit(data, epochs=1, steps_per_epoch=2, verbose=0)
+    expected = state(gan)
+
+    resumed = new_gan(7)  # different initial weights and seeds: all must come from the file
+    if via == "tf_checkpoint":
+        tf.train.Checkpoint(**resumed.checkpoint_items()).read(path).assert_consumed()
+    else:
+        resumed.load_weights(path)
+    resumed.fit(data, epochs=1, steps_per_epoch=2, verbose=0)
+    for got, want in zip(state(resumed), expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert int(resumed.train_steps) == 4
+
+
+class Interrupt(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+
+def test_backup_and_restore_resumes_exactly(tmp_path):
+    data = dataset(real_batch(NUM_CLASSES))
+
+    def new_gan(weights_seed):
+        return compile_gan(make_gan(NUM_CLASSES, weights_seed, r1_gamma=1.0, ema_decay=0.9))
+
+    gan = new_gan(0)
+    gan.fit(data, epochs=2, steps_per_epoch=2, verbose=0)
+    expected = state(gan)
+
+    backup = keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))
+    with pytest.raises(KeyboardInterrupt):  # interrupted after the first epoch's backup
+        new_gan(0).fit(
+            data, epochs=2, steps_per_epoch=2, verbose=0, callbacks=[backup, Interrupt()]
+        )
+    resumed = new_gan(7)
+    resumed.fit(data, epochs=2, steps_per_epoch=2, verbose=0, callbacks=[backup])
+    for got, want in zip(state(resumed), expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_nonfinite_steps_leave_weights_unchanged_and_are_counted():
+    nan_penalty = lambda gan, latents, labels, images: tf.fill([tf.shape(latents)[0]], np.nan)
+    gan = compile_gan(make_gan(g_regularizer=nan_penalty))
+    reals = real_batch()
+    reals[0, 0, 0, 0] = np.nan  # a NaN real makes the D loss NaN
+    before = state(gan)
+    history = gan.fit(dataset(reals), epochs=1, steps_per_epoch=2, verbose=0)
+    for got, want in zip(state(gan), before, strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert int(gan.d_optimizer.iterations) == int(gan.g_optimizer.iterations) == 0
+    assert history.history["nonfinite_steps"] == [2.0]
+    assert int(gan.nonfinite_streak) == 2
+    assert np.isfinite(history.history["d_loss"][0])  # skipped steps are not averaged in
+
+
+def test_a_nonfinite_loss_on_one_replica_skips_the_update_on_all(mirrored):
+    strategy = mirrored
+    with strategy.scope():
+        gan = compile_gan(make_gan(ema_decay=None))
+    reals = real_batch()
+    reals[0, 0, 0, 0] = np.nan  # only in the first replica's half of the batch
+    d_before = [np.array(w) for w in gan.discriminator.weights]
+    gan.fit(dataset(reals), epochs=1, steps_per_epoch=1, verbose=0)
+    for weight, want in zip(gan.discriminator.weights, d_before, strict=True):
+        for copy in strategy.experimental_local_results(weight.value):
+            np.testing.assert_array_equal(np.array(copy), want)
+    read = keras.ops.convert_to_numpy  # int() does not take a mirrored variable
+    assert read(gan.nonfinite_streak) == 1 and read(gan.g_optimizer.iterations) == 1
+
+
+def test_nonfinite_guard_stops_training_and_names_the_checkpoint(tmp_path):
+    gan = compile_gan(make_gan())
+    checkpoint = tf.train.Checkpoint(**gan.checkpoint_items())
+    saved = checkpoint.save(str(tmp_path / "ckpt"))
+    good = real_batch()
+    gan.fit(dataset(good), epochs=1, steps_per_epoch=1, verbose=0)
+    assert int(gan.nonfinite_streak) == 0
+    bad = np.full_like(good, np.nan)
+    with pytest.warns(RuntimeWarning, match=f"3 consecutive.*{saved}"):
+        gan.fit(
+            dataset(bad),
+            epochs=1,
+            steps_per_epoch=10,
+            verbose=0,
+            callbacks=[NonFiniteGuard(3, checkpoint_dir=str(tmp_path))],
+        )
+    assert int(gan.train_steps) == 1 + 3
+
+
+def test_r1_matches_finite_differences():
+    gan = compile_gan(make_gan(augment_mode="none", r1_gamma=1.0, ema_decay=None))
+    reals = real_batch().astype("float64")
+    discriminator = lambda x: gan.discriminator(tf.constant(x, tf.float32)).numpy()[:, 0]
+    eps = 1e-2
+    squared_norms = np.zeros(BATCH)
+    for index in np.ndindex(reals.shape[1:]):  # central differences, every sample at once
+        step = np.zeros_like(reals)
+        step[(slice(None), *index)] = eps
+        # D is piecewise linear (LeakyReLU), so double precision steps are not needed.
+        derivative = (discriminator(reals + step) - discriminator(reals - step)) / (2 * eps)
+        squared_norms += derivative**2
+    history = gan.fit(dataset(reals.astype("float32")), epochs=1, steps_per_epoch=1, verbose=0)
+    np.testing.assert_allclose(history.history["r1"][0], squared_norms.mean(), rtol=1e-3)
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_mixed_precision_scales_losses_and_keeps_logits_float32(policy):
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        gan = compile_gan(make_gan())
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    scaled = policy == "mixed_float16"  # bfloat16 has float32's range: no loss scaling
+    assert isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer) == scaled
+    assert isinstance(gan.g_optimizer, keras.optimizers.LossScaleOptimizer) == scaled
+    logits, _ = gan.discriminate(gan.generate(2), role="clean", training=False)
+    assert logits.dtype == tf.float32
+    before = state(gan)
+    history = gan.fit(dataset(real_batch()), epochs=1, steps_per_epoch=2, verbose=0)
+    assert all(np.isfinite(v[0]) for v in history.history.values())
+    assert any(not np.array_equal(a, b) for a, b in zip(state(gan), before, strict=True))
+
+
+def test_export_loads_in_a_fresh_process_without_the_project(tmp_path):
+    gan = compile_gan(make_gan(NUM_CLASSES, ema_decay=0.5))
+    gan.fit(dataset(real_batch(NUM_CLASSES)), epochs=1, steps_per_epoch=2, verbose=0)
+    latents = np.random.default_rng(0).normal(size=(4, LATENT_DIM)).astype("float32")
+    labels = np.array([0, 1, 2, 1], "int32")
+    expected = gan.generate(latents, labels).numpy()
+    # The EMA generator is what is exported, and it differs from the raw generator.
+    assert not np.allclose(expected, gan.generate(latents, labels, use_ema=False).numpy())
+    export_dir = str(tmp_path / "generator")
+    gan.export_generator(export_dir)
+    np.save(tmp_path / "latents.npy", latents)
+    np.save(tmp_path / "labels.npy", labels)
+    script = textwrap.dedent(f"""
+        import numpy as np, tensorflow as tf
+        serve = tf.saved_model.load({export_dir!r}).signatures["serving_default"]
+        out = serve(latents=tf.constant(np.load({str(tmp_path / "latents.npy")!r})),
+                    labels=tf.constant(np.load({str(tmp_path / "labels.npy")!r})))
+        np.save({str(tmp_path / "images.npy")!r}, out["images"].numpy())
+    """)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=str(tmp_path), env=env)
+    images = np.load(tmp_path / "images.npy")
+    np.testing.assert_allclose(images, expected, rtol=1e-6, atol=1e-6)
+    assert images.shape == (4, SIZE, SIZE, 3) and np.abs(images).max() <= 1.0
+
+
+def test_conditional_dataset_without_labels_is_rejected():
+    gan = compile_gan(make_gan(NUM_CLASSES))
+    with pytest.raises(ValueError, match="expects a dataset of \\(images, labels\\)"):
+        gan.fit(dataset(real_batch()), epochs=1, steps_per_epoch=1, verbose=0)
+
+
+def test_readme_example(tmp_path, monkeypatch):
+    """The README's complete GAN example (own G and D + GAN + DiffAugment + fit + export)."""
+    example = next(b for b in readme_blocks() if "gan.export_generator(" in b)
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(compile(example, "README.md", "exec"), namespace)
+    history, samples = namespace["history"].history, namespace["samples"].numpy()
+    assert {"d_loss", "g_loss", "d_real_logits", "d_fake_logits", "d_real_accuracy"} <= set(history)
+    assert samples.shape == (16, 32, 32, 3) and np.abs(samples).max() <= 1.0
+    serve = tf.saved_model.load("generator_savedmodel").signatures["serving_default"]
+    latents = np.random.default_rng(0).normal(size=(2, 64)).astype("float32")
+    np.testing.assert_allclose(
+        serve(latents=tf.constant(latents))["images"].numpy(),
+        namespace["gan"].generate(latents).numpy(),
+        rtol=1e-6,
+        atol=1e-6,
+    )
