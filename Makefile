@@ -15,8 +15,9 @@ $(STAMP): setup.cfg pyproject.toml
 
 install: $(STAMP)
 
+# A short real training run on the shipped emoji faces; outputs in runs/demo.
 demo: $(STAMP)
-	$(BIN)/python -m tf_diffaug.demo --output demo_out/augmentations.png
+	$(BIN)/python train.py --preset=demo --run_dir=runs/demo --overwrite
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow" --timeout=900
@@ -25,10 +26,10 @@ test-all: $(STAMP)
 	$(BIN)/python -m pytest -q --timeout=3600
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/augment_bench.py
+	for b in benchmarks/*_bench.py; do $(BIN)/python $$b || exit 1; done
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) demo_out *.egg-info
+	rm -rf $(VENV) runs *.egg-info

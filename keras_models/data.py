@@ -63,7 +63,7 @@ def select_subset(num_total, size, labels=None, seed=0):
     return np.sort(np.concatenate(chosen))
 
 
-def _subset_size(num_total, percent, num_images):
+def subset_size(num_total, percent, num_images):
     if percent is not None and num_images is not None:
         raise ValueError(
             "Expected at most one of `percent` and `num_images`. "
@@ -74,6 +74,19 @@ def _subset_size(num_total, percent, num_images):
             raise ValueError(f"Expected 0 < percent <= 100. Received: percent={percent}")
         return int(round(num_total * percent / 100))
     return num_images
+
+
+def tfds_num_classes(name, label_key="label", data_dir=None):
+    """Number of classes of a labelled tfds dataset (reads its metadata only)."""
+    import tensorflow_datasets as tfds
+
+    features = tfds.builder(name, data_dir=data_dir).info.features
+    if label_key not in features:
+        raise ValueError(
+            f"Expected a label feature {label_key!r} in {name!r} for a conditional model. "
+            f"Received features: {list(features.keys())}."
+        )
+    return features[label_key].num_classes
 
 
 def _builder(name, data_dir, download, image_key):
@@ -103,7 +116,7 @@ def _subset_indices(builder, split, percent, num_images, subset_seed, image_key,
     has_labels = label_key in builder.info.features
     ds = ds.map(lambda ex: ex[label_key] if has_labels else tf.constant(0, tf.int64))
     labels = np.fromiter(ds.as_numpy_iterator(), np.int64)
-    size = _subset_size(len(labels), percent, num_images)
+    size = subset_size(len(labels), percent, num_images)
     return select_subset(len(labels), size, labels if has_labels else None, subset_seed)
 
 
@@ -401,8 +414,33 @@ def image_folder(
             f"Expected at least batch_size={batch_size} images with repeat=False (partial "
             f"batches are dropped). Received: {len(images)} images in {path!r}."
         )
-    ds = tf.data.Dataset.from_tensor_slices((images, label_array) if labels else images)
-    return _finish(ds, batch_size, labels, x_flip, shuffle, len(images), repeat, seed)
+    return from_arrays(
+        images,
+        label_array,
+        batch_size=batch_size,
+        x_flip=x_flip,
+        shuffle=shuffle,
+        repeat=repeat,
+        seed=seed,
+    )
+
+
+def from_arrays(
+    images, labels=None, *, batch_size=64, x_flip=False, shuffle=True, repeat=True, seed=0
+):
+    """In-memory uint8 images (and labels) as a GAN input pipeline.
+
+    Args:
+        images: uint8 (N, H, W, C) array.
+        labels: optional int (N,) array; the dataset then yields `(images, labels)`.
+        batch_size, x_flip, shuffle, repeat, seed: as in `image_folder` (full shuffle).
+
+    Returns:
+        A `tf.data.Dataset` of float32 (batch, H, W, C) images in [-1, 1] (and labels).
+    """
+    with_labels = labels is not None
+    ds = tf.data.Dataset.from_tensor_slices((images, labels) if with_labels else images)
+    return _finish(ds, batch_size, with_labels, x_flip, shuffle, len(images), repeat, seed)
 
 
 def emoji_faces(resolution=64, **kwargs):

@@ -26,6 +26,7 @@ def _ema_decay(half_life_kimg, batch_size):
     """StyleGAN2 gives the generator EMA as a half-life in thousands of images."""
     return 0.5 ** (batch_size / (half_life_kimg * 1000))
 
+
 PRESETS = {
     # CIFAR-10/100 as DiffAugment trains StyleGAN2 (Zhao et al., 2020): source
     # mit-han-lab/data-efficient-gans, DiffAugment-stylegan2/run_cifar.py defaults
