@@ -256,6 +256,7 @@ def test_each_op_function_pair_matches_the_reference(name):
     """`ops.OPS[name].sample` / `.apply` on their own, outside the fused policy path."""
     x = images(6, 10, 10)
     config = tf_diffaug.DiffAugment(name).policy
-    params = ops.OPS[name].sample(ops.Draw(tf.constant([5, 6])), 6, 10, 10, config)
+    draw = ops.Draw(tf.constant([5, 6]), 6, ops.OPS[name].num_draws)
+    params = ops.OPS[name].sample(draw, 6, 10, 10, config)
     out = ops.OPS[name].apply(tf.constant(x), params, config).numpy()
     np.testing.assert_allclose(out, ref.augment(x, {name: params.numpy()}, [name]), **TOL)

@@ -129,13 +129,15 @@ class Policy:
         images = self._to_nhwc(self.check_images(images))
         batch = tf.shape(images)[0]
         height, width = ops._static_or_dynamic_hw(images)
-        draw = ops.Draw(base_seed)
+        gated = self.probability < 1.0
+        count = sum(ops.OPS[name].num_draws + gated for name in self.ops)
+        draw = ops.Draw(base_seed, batch, count)
         params = {}
         for name in self.ops:
             op = ops.OPS[name]
             values = op.sample(draw, batch, height, width, self)
-            if self.probability < 1.0:
-                applied = draw.uniform(batch, 0.0, 1.0) < self.probability
+            if gated:
+                applied = draw.uniform(0.0, 1.0) < self.probability
                 if op.identity is None:
                     params[f"{name}_applied"] = applied
                 else:

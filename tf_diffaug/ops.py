@@ -28,45 +28,44 @@ def fold_in(seed, data):
 
 
 class Draw:
-    """Hands out distinct stateless seeds derived from one base seed.
+    """All the random numbers of one transformation, from a single Philox call.
+
+    Each `uniform` / `randint` consumes one row of `count` rows of per-sample random
+    bits. One stateless call for the whole transformation keeps sampling cheap next to
+    the image work (it matters at 32 px), and converting the bits ourselves gives
+    identical values with and without XLA (whose float conversion inside
+    `stateless_uniform` differs from the CPU kernel's).
 
     Args:
-        base_seed: int tensor of shape (2,), e.g. from `keras.random.SeedGenerator.next()`.
+        seed: int tensor of shape (2,), e.g. from `keras.random.SeedGenerator.next()`.
+        batch: number of samples (may be a tensor).
+        count: number of `uniform` / `randint` calls that will be made.
     """
 
-    def __init__(self, base_seed):
-        self._base = tf.cast(base_seed, tf.int64)
-        self._count = 0
-
-    def seed(self):
-        """Returns a fresh (2,) seed; successive seeds give independent streams.
-
-        Folding the draw's index into the base seed (rather than adding it) keeps the
-        seeds of consecutive base seeds apart: a `SeedGenerator` advances its state by
-        one per call, so base + i would repeat the previous call's streams.
-        """
-        self._count += 1
-        return fold_in(self._base, self._count)
-
-    def uniform(self, batch, minval, maxval):
-        """Floats in [minval, maxval), from the top 23 random bits of each uint32.
-
-        Converting the bits ourselves gives identical floats with and without XLA, whose
-        float conversion inside `stateless_uniform` differs from the CPU kernel's. 23 bits
-        (a float32 mantissa) keep minval + width * unit exact, so maxval is never reached
-        through rounding for the paper's ranges.
-        """
-        bits = tf.random.stateless_uniform(
-            (batch,), self.seed(), minval=None, maxval=None, dtype=tf.uint32, alg=_ALG
+    def __init__(self, seed, batch, count):
+        self._bits = tf.random.stateless_uniform(
+            (count, batch), seed, minval=None, maxval=None, dtype=tf.uint32, alg=_ALG
         )
-        unit = tf.cast(tf.bitwise.right_shift(bits, 9), tf.float32) * (2.0**-23)
-        return minval + (maxval - minval) * unit
+        self._used = 0
 
-    def randint(self, batch, minval, maxval):
-        """Integers in [minval, maxval); bounds may be tensors (dynamic image sizes)."""
-        return tf.random.stateless_uniform(
-            (batch,), self.seed(), minval, maxval, dtype=tf.int32, alg=_ALG
-        )
+    def _unit(self):
+        """(B,) floats in [0, 1) on a 2^-23 grid (a float32 mantissa), so that
+        minval + width * unit is exact and never rounds up to maxval for the ranges here."""
+        bits = self._bits[self._used]
+        self._used += 1
+        return tf.cast(tf.bitwise.right_shift(bits, 9), tf.float32) * (2.0**-23)
+
+    def uniform(self, minval, maxval):
+        return minval + (maxval - minval) * self._unit()
+
+    def randint(self, minval, maxval):
+        """Integers in [minval, maxval); bounds may be tensors (dynamic image sizes).
+
+        The 2^-23 grid biases values by at most span / 2^23 (< 1e-5 for spans below 65).
+        """
+        span = maxval - minval
+        index = tf.cast(self._unit() * tf.cast(span, tf.float32), tf.int32)
+        return minval + tf.minimum(index, span - 1)
 
 
 def scaled_size(side, ratio):
@@ -169,7 +168,7 @@ def _affine_color(images, scale, offset, pixel_mix, image_mix):
 
 
 def sample_brightness(draw, batch, height, width, config):
-    return draw.uniform(batch, -0.5, 0.5)
+    return draw.uniform(-0.5, 0.5)
 
 
 def apply_brightness(images, brightness, config):
@@ -178,7 +177,7 @@ def apply_brightness(images, brightness, config):
 
 
 def sample_saturation(draw, batch, height, width, config):
-    return draw.uniform(batch, 0.0, 2.0)
+    return draw.uniform(0.0, 2.0)
 
 
 def apply_saturation(images, saturation, config):
@@ -187,7 +186,7 @@ def apply_saturation(images, saturation, config):
 
 
 def sample_contrast(draw, batch, height, width, config):
-    return draw.uniform(batch, 0.5, 1.5)
+    return draw.uniform(0.5, 1.5)
 
 
 def apply_contrast(images, contrast, config):
@@ -201,8 +200,8 @@ def apply_contrast(images, contrast, config):
 def sample_translation(draw, batch, height, width, config):
     ky = scaled_size(height, config.translation_ratio)
     kx = scaled_size(width, config.translation_ratio)
-    ty = draw.randint(batch, -ky, ky + 1)
-    tx = draw.randint(batch, -kx, kx + 1)
+    ty = draw.randint(-ky, ky + 1)
+    tx = draw.randint(-kx, kx + 1)
     return tf.stack([ty, tx], axis=1)
 
 
@@ -255,8 +254,8 @@ def _cutout_sizes(images, config):
 def sample_cutout(draw, batch, height, width, config):
     ch = scaled_size(height, config.cutout_ratio)
     cw = scaled_size(width, config.cutout_ratio)
-    cy = draw.randint(batch, 0, height + (1 - ch % 2))
-    cx = draw.randint(batch, 0, width + (1 - cw % 2))
+    cy = draw.randint(0, height + (1 - ch % 2))
+    cx = draw.randint(0, width + (1 - cw % 2))
     return tf.stack([cy, cx], axis=1)
 
 
@@ -287,7 +286,7 @@ def apply_cutout(images, cutout, config):
 
 
 def sample_flip(draw, batch, height, width, config):
-    return draw.uniform(batch, 0.0, 1.0) < 0.5
+    return draw.uniform(0.0, 1.0) < 0.5
 
 
 def apply_flip(images, flip, config):
@@ -296,7 +295,7 @@ def apply_flip(images, flip, config):
 
 
 def sample_rotate90(draw, batch, height, width, config):
-    return draw.randint(batch, 0, 4)
+    return draw.randint(0, 4)
 
 
 def apply_rotate90(images, rotate90, config):
@@ -343,6 +342,7 @@ class Op:
             recorded in a `"<name>_applied"` bool entry.
         is_color: whether the op is a `ColorAffine` method of the same name, so that runs
             of color ops can be fused.
+        num_draws: how many `Draw` rows `sample` uses.
     """
 
     name: str
@@ -350,6 +350,7 @@ class Op:
     apply: Callable
     identity: Callable | None
     is_color: bool = False
+    num_draws: int = 1
 
 
 OPS = {
@@ -363,8 +364,9 @@ OPS = {
             sample_translation,
             apply_translation,
             lambda b: tf.zeros((b, 2), tf.int32),
+            num_draws=2,
         ),
-        Op("cutout", sample_cutout, apply_cutout, None),
+        Op("cutout", sample_cutout, apply_cutout, None, num_draws=2),
         Op("flip", sample_flip, apply_flip, lambda b: tf.zeros((b,), tf.bool)),
         Op("rotate90", sample_rotate90, apply_rotate90, lambda b: tf.zeros((b,), tf.int32)),
     )
