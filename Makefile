@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install demo test test-all bench lint clean
+.PHONY: install demo test test-all bench lint clean ablation
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,3 +33,8 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) runs *.egg-info
+
+# DiffAugment vs baseline and the paper's ablation at CPU scale (about an hour on 2 cores).
+ablation: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[experiments]'
+	$(BIN)/python benchmarks/ablation.py
