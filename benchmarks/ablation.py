@@ -1,6 +1,6 @@
 """DiffAugment vs no augmentation and the paper's ablation, at CPU scale.
 
-    python benchmarks/ablation.py [--steps 1500] [--seeds 0] [--out runs/ablation]
+    python benchmarks/ablation.py [--steps 1500] [--seeds 0] [--runs runs/ablation]
 
 Trains the demo's small unconditional BigGAN (32 px) on the shipped emoji faces (24 held
 out) with identical seeds and budgets for each setting, then writes, into --out:
@@ -98,14 +98,16 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--seeds", default="0", help="comma-separated seeds")
-    parser.add_argument("--out", default=os.path.join(ROOT, "runs", "ablation"))
+    parser.add_argument("--runs", default=os.path.join(ROOT, "runs", "ablation"))
+    parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results"))
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     os.makedirs(args.out, exist_ok=True)
+    os.makedirs(args.runs, exist_ok=True)
 
     rows, swd_curves, gap_curves = [], {}, {}
     for name in SETTINGS:
-        reports = [train(name, seed, args.steps, args.out) for seed in seeds]
+        reports = [train(name, seed, args.steps, args.runs) for seed in seeds]
         swd = np.array([[e["swd"] for e in r["evaluations"]] for _, r in reports])
         gap = np.array([[e["accuracy_gap"] for e in r["overfitting"]] for _, r in reports])
         batch = reports[0][1]["config"]["batch_size"]

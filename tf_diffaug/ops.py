@@ -1,15 +1,16 @@
 """The DiffAugment ops, one pure pair of functions each: sample parameters, apply them.
 
 Every op works on a float NHWC batch and is differentiable with respect to the images.
-Samplers take a `Draw` (a source of stateless seeds) so that the same code runs eagerly,
-in `tf.function`, under XLA and on every replica of a `tf.distribute` strategy.
+Samplers take a `Draw` (stateless random bits from one seed) so that the same code runs
+eagerly, in `tf.function`, under XLA and on every replica of a `tf.distribute` strategy.
 
 Semantics follow the paper's TensorFlow code (mit-han-lab/data-efficient-gans,
 `DiffAugment_tf.py`); the formulas are written in `../shared/DESIGN.md` and checked
 exactly by `tests/test_ops.py`. The implementations differ from the reference where it is
-faster and equal: translation is a pair of row/column gathers with an analytic gradient
-(the adjoint of a shift is the opposite shift) instead of pad + `gather_nd`, and cutout is
-an outer product of a row and a column interval mask instead of `scatter_nd`.
+faster and equal: runs of color ops are fused into one affine map, translation is one
+gather over the flattened image with an analytic gradient (the adjoint of a shift is the
+opposite shift) instead of pad + `gather_nd` twice, and cutout is an outer product of a
+row and a column interval mask instead of `scatter_nd`.
 """
 
 import dataclasses
