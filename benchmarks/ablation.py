@@ -4,8 +4,9 @@
 
 Trains the demo's small unconditional BigGAN (32 px) on the shipped emoji faces (24 held
 out) with identical seeds and budgets for each setting, then writes, into --out:
-`results.md` (a markdown table), `swd.png` (SWD vs images seen, one line per setting),
-`d_gap.png` (D's sign accuracy on training minus held-out reals) and `leak.md`.
+`results.md` (a markdown table with the leak statistic), `swd.png` (SWD vs images seen,
+one line per setting), `d_gap.png` (D's sign accuracy on training minus held-out reals)
+and each setting's final sample grid (first seed).
 
 The leak statistic counts generated samples that contain a near-zero (gray) square of
 the cutout's size: cutout paints such squares on what D sees, so a generator trained with
@@ -16,6 +17,7 @@ fakes augmented alike) gives it no reason to.
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -50,8 +52,14 @@ def train(name, seed, steps, out):
         f"--sample_every={steps}",
         *SETTINGS[name],
     ]
+    report_path = os.path.join(run_dir, "report.json")
+    if os.path.exists(report_path):  # finished before: reuse it (add seeds incrementally)
+        with open(report_path) as f:
+            report = json.load(f)
+        if report["config"]["steps"] == steps and report["config"]["seed"] == seed:
+            return run_dir, report
     subprocess.run(command, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-    with open(os.path.join(run_dir, "report.json")) as f:
+    with open(report_path) as f:
         return run_dir, json.load(f)
 
 
@@ -115,6 +123,11 @@ def main(argv=None):
         swd_curves[name] = (kimg, swd.mean(0), swd.std(0))
         gap_curves[name] = (kimg, gap.mean(0), gap.std(0))
         leak = [gray_square_fraction(samples_of(run_dir)) for run_dir, _ in reports]
+        first_run = reports[0][0]
+        shutil.copy(
+            os.path.join(first_run, "samples", f"samples_{args.steps:07d}.png"),
+            os.path.join(args.out, f"samples_{os.path.basename(first_run)}.png"),
+        )
         rows.append((name, swd[:, -1], swd.min(1), gap[:, -1], np.array(leak)))
 
     fmt = lambda v: f"{v.mean():.1f} ± {v.std():.1f}" if len(v) > 1 else f"{v[0]:.1f}"
