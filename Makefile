@@ -34,7 +34,7 @@ lint: $(STAMP)
 clean:
 	rm -rf $(VENV) runs *.egg-info
 
-# DiffAugment vs baseline and the paper's ablation at CPU scale (about an hour on 2 cores).
+# DiffAugment vs baseline and the paper's ablation at CPU scale (about 40 minutes on 2 cores).
 ablation: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[experiments]'
 	$(BIN)/python benchmarks/ablation.py

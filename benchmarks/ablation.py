@@ -1,6 +1,6 @@
 """DiffAugment vs no augmentation and the paper's ablation, at CPU scale.
 
-    python benchmarks/ablation.py [--steps 1500] [--seeds 0] [--runs runs/ablation]
+    python benchmarks/ablation.py [--steps 1500] [--seeds 0,1] [--runs runs/ablation]
 
 Trains the demo's small unconditional BigGAN (32 px) on the shipped emoji faces (24 held
 out) with identical seeds and budgets for each setting, then writes, into --out:
@@ -105,7 +105,7 @@ def plot(curves, ylabel, path):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=1500)
-    parser.add_argument("--seeds", default="0", help="comma-separated seeds")
+    parser.add_argument("--seeds", default="0,1", help="comma-separated seeds")
     parser.add_argument("--runs", default=os.path.join(ROOT, "runs", "ablation"))
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results"))
     args = parser.parse_args(argv)
