@@ -3,7 +3,9 @@
     python benchmarks/ablation.py [--steps 1500] [--seeds 0,1] [--runs runs/ablation]
 
 Trains the demo's small unconditional BigGAN (32 px) on the shipped emoji faces (24 held
-out) with identical seeds and budgets for each setting, then writes, into --out:
+out) with identical seeds and budgets for each setting (run directories under --runs;
+finished runs are reused), then writes, into --out (default benchmarks/results, shown in
+the README):
 `results.md` (a markdown table with the leak statistic), `swd.png` (SWD vs images seen,
 one line per setting), `d_gap.png` (D's sign accuracy on training minus held-out reals)
 and each setting's final sample grid (first seed).
