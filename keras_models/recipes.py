@@ -57,7 +57,7 @@ DEFAULTS = {
 
 RECIPES = {
     # A short real run on the shipped 169 emoji faces at 32 px: a small unconditional
-    # BigGAN that trains on 2 CPU cores in about 4 minutes. 24 faces are held out so that
+    # BigGAN that trains on 2 CPU cores in about 3 minutes. 24 faces are held out so that
     # D's overfitting signal (train vs held-out accuracy) can be shown.
     "demo": {
         "model": "biggan",
