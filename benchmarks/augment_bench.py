@@ -14,13 +14,13 @@ import argparse
 import os
 import statistics
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import reference_port  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from timing import seconds_per_call  # noqa: E402
 
 import tf_diffaug  # noqa: E402
 
@@ -39,14 +39,6 @@ def make_step(augment_fn, jit):
         return loss, tape.gradient(loss, images)
 
     return step
-
-
-def time_step(step, images, weights, iters):
-    start = time.perf_counter()
-    for _ in range(iters):
-        loss, _ = step(images, weights)
-    loss.numpy()  # wait for the last step
-    return (time.perf_counter() - start) / iters
 
 
 def main(argv=None):
@@ -75,7 +67,7 @@ def main(argv=None):
         samples = {key: [] for key in steps}
         for _ in range(args.repeats):
             for key, step in steps.items():
-                samples[key].append(time_step(step, images, weights, args.iters))
+                samples[key].append(seconds_per_call(step, (images, weights), args.iters))
         seconds = {key: statistics.median(values) for key, values in samples.items()}
         mpix = batch * side * side / 1e6
         rate = {key: mpix / s for key, s in seconds.items()}

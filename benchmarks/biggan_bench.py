@@ -23,6 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from timing import seconds_per_call  # noqa: E402
 
 import tf_diffaug  # noqa: E402
 from keras_models.biggan import PRESETS, Discriminator, Generator  # noqa: E402
@@ -72,14 +73,6 @@ def make_forward(generator, jit):
     return tf.function(lambda z, y: generator([z, y], training=False), jit_compile=jit)
 
 
-def time_forward(forward, z, y, iters):
-    start = time.perf_counter()
-    for _ in range(iters):
-        images = forward(z, y)
-    images.numpy()  # wait for the last call
-    return len(z) * iters / (time.perf_counter() - start)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--width", type=int, default=16)
@@ -98,14 +91,14 @@ def main(argv=None):
     forwards = {mode: make_forward(generator, mode == "xla") for mode in ("graph", "xla")}
     for mode in gans:  # compile outside the timed trials
         time_fit(gans[mode], dataset, 1)
-        time_forward(forwards[mode], z, y, 1)
+        seconds_per_call(forwards[mode], (z, y), 1)
 
     step_times = {mode: [] for mode in gans}
     throughput = {mode: [] for mode in forwards}
     for _ in range(args.repeats):
         for mode in gans:
             step_times[mode].append(time_fit(gans[mode], dataset, args.steps))
-            throughput[mode].append(time_forward(forwards[mode], z, y, args.iters))
+            throughput[mode].append(len(z) / seconds_per_call(forwards[mode], (z, y), args.iters))
     step = {mode: statistics.median(times) for mode, times in step_times.items()}
     rate = {mode: statistics.median(rates) for mode, rates in throughput.items()}
 

@@ -19,7 +19,6 @@ import argparse
 import os
 import statistics
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -27,6 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from timing import seconds_per_call  # noqa: E402
 
 import tf_diffaug  # noqa: E402
 from keras_models.gan import GAN  # noqa: E402
@@ -66,14 +66,6 @@ def gan_step_fn(fmap_base, jit):
     return lambda reals: gan.train_on_batch(reals, return_dict=True)["d_loss"]
 
 
-def seconds_per_call(fn, inputs, iters):
-    start = time.perf_counter()
-    for _ in range(iters):
-        out = fn(inputs)
-    np.asarray(out)  # wait for the last call
-    return (time.perf_counter() - start) / iters
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -109,7 +101,7 @@ def main(argv=None):
     for _ in range(args.repeats):  # interleaved, so that load changes hit all alike
         for row, (inputs, fns) in rows.items():
             for jit, fn in fns.items():
-                times[row, jit].append(seconds_per_call(fn, inputs, args.iters))
+                times[row, jit].append(seconds_per_call(fn, (inputs,), args.iters))
 
     print(
         f"StyleGAN2 32 px, fmap_base {args.fmap_base}, latent {LATENT}, batch {args.batch}, "
