@@ -99,9 +99,10 @@ def test_flip_and_rotate90_exact():
 
 
 @pytest.mark.parametrize("height, width", [(9, 9), (8, 11)])
-def test_full_policy_exact_with_sampled_parameters(height, width):
+@pytest.mark.parametrize("policy", ["color,translation,cutout", "cutout,translation,color"])
+def test_full_policy_exact_with_sampled_parameters(height, width, policy):
     x = images(16, height, width)
-    layer = tf_diffaug.DiffAugment("color,translation,cutout", seed=7)
+    layer = tf_diffaug.DiffAugment(policy, seed=7)
     params = layer.get_random_transformation(tf.constant(x))
     expected = ref.augment(x, {k: v.numpy() for k, v in params.items()}, layer.policy.ops)
     np.testing.assert_allclose(layer.transform_images(x, params).numpy(), expected, **TOL)
@@ -190,8 +191,8 @@ def test_extras_parameter_ranges():
 # --- gradients ------------------------------------------------------------------------
 
 
-def gradient(policy, x, params, weights):
-    layer = tf_diffaug.DiffAugment(policy)
+def gradient(policy, x, params, weights, **kwargs):
+    layer = tf_diffaug.DiffAugment(policy, **kwargs)
     x = tf.constant(x)
     with tf.GradientTape() as tape:
         tape.watch(x)
@@ -239,6 +240,50 @@ def test_cutout_gradient_is_the_mask():
         gradient("cutout", x, {"cutout": centers}, w),
         w * ref.cutout_mask(x.shape, centers),
         **TOL,
+    )
+
+
+def reference_vjp(x, params, policy, weights):
+    """J^T w for the NumPy reference, exactly: every op is affine in the images, so
+    d<f(x), w>/dx_i = <f(e_i) - f(0), w>, one basis image e_i per pixel and channel."""
+    batch, shape = x.shape[0], x.shape[1:]
+    size = int(np.prod(shape))
+    basis = np.concatenate([np.eye(size), np.zeros((1, size))]).reshape(-1, *shape)
+    grads = []
+    for b in range(batch):
+        # Sample b's parameters repeated for every basis image.
+        tiled = {
+            k: np.repeat(np.asarray(v)[b : b + 1], len(basis), axis=0) for k, v in params.items()
+        }
+        out = ref.augment(basis, tiled, policy)
+        jacobian = (out[:-1] - out[-1]).reshape(size, -1)  # row i: f(e_i) - f(0)
+        grads.append((jacobian @ weights[b].reshape(-1)).reshape(shape))
+    return np.stack(grads)
+
+
+@pytest.mark.parametrize(
+    "policy, probability",
+    [
+        ("color,translation,cutout", 1.0),
+        ("color,translation,cutout", 0.5),
+        ("cutout,translation,color", 1.0),
+        ("translation,brightness,cutout,contrast", 0.7),
+        ("saturation,cutout,flip,translation", 1.0),
+        ("contrast,rotate90,cutout", 0.5),
+    ],
+)
+def test_fused_policy_gradient_equals_the_reference_jacobian(policy, probability):
+    """Runs of color and translation/cutout ops share one hand-written gradient; it must
+    equal the transposed Jacobian of the op-by-op reference for any order and gating."""
+    x, w = images(6, 6, 6), images(6, 6, 6)
+    layer = tf_diffaug.DiffAugment(policy, probability=probability, seed=11)
+    params = layer.get_random_transformation(tf.constant(x))
+    numpy_params = {k: v.numpy() for k, v in params.items()}
+    np.testing.assert_allclose(
+        gradient(policy, x, params, w, probability=probability),
+        reference_vjp(x, numpy_params, layer.policy.ops, w),
+        rtol=1e-5,
+        atol=1e-5,
     )
 
 

@@ -162,22 +162,30 @@ class Policy:
         # then cast back so that output dtype = input dtype.
         work = tf.float64 if dtype == tf.float64 else tf.float32
         x = self._to_nhwc(tf.cast(images, work))
-        color = None  # a pending run of color ops, fused into one affine map
+        # Runs of color ops and of translation/cutout ops are composed as they come and
+        # applied together by `ops.transform`: a color run followed by a geometry run is
+        # one pass forward and one backward.
+        color = geometry = None
         for name in self.ops:
             op = ops.OPS[name]
-            if op.is_color:
-                color = color or ops.ColorAffine.identity(params[name])
-                color = getattr(color, name)(tf.cast(params[name], tf.float32))
-                continue
-            if color is not None:
-                x, color = color(x), None
-            augmented = op.apply(x, params[name], self)
-            applied = params.get(f"{name}_applied")
-            if applied is not None:
-                augmented = tf.where(tf.reshape(applied, (-1, 1, 1, 1)), augmented, x)
-            x = augmented
-        if color is not None:
-            x = color(x)
+            value, applied = params[name], params.get(f"{name}_applied")
+            if op.fusion == "color":
+                if geometry is not None:  # color after a shift sees the zero padding
+                    x, color, geometry = ops.transform(x, color, geometry), None, None
+                color = getattr(color or ops.ColorAffine.identity(value), name)(
+                    tf.cast(value, tf.float32)
+                )
+            elif op.fusion == "geometry":
+                geometry = getattr(geometry or ops.Geometry.identity(x, self), name)(value, applied)
+            else:
+                if color is not None or geometry is not None:
+                    x, color, geometry = ops.transform(x, color, geometry), None, None
+                augmented = op.apply(x, value, self)
+                if applied is not None:
+                    augmented = tf.where(tf.reshape(applied, (-1, 1, 1, 1)), augmented, x)
+                x = augmented
+        if color is not None or geometry is not None:
+            x = ops.transform(x, color, geometry)
         if self.data_format == "channels_first":
             x = tf.transpose(x, (0, 3, 1, 2))
         return tf.cast(x, dtype)
