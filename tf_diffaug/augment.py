@@ -178,14 +178,12 @@ class Policy:
             elif op.fusion == "geometry":
                 geometry = getattr(geometry or ops.Geometry.identity(x, self), name)(value, applied)
             else:
-                if color is not None or geometry is not None:
-                    x, color, geometry = ops.transform(x, color, geometry), None, None
+                x, color, geometry = ops.transform(x, color, geometry), None, None
                 augmented = op.apply(x, value, self)
                 if applied is not None:
                     augmented = tf.where(tf.reshape(applied, (-1, 1, 1, 1)), augmented, x)
                 x = augmented
-        if color is not None or geometry is not None:
-            x = ops.transform(x, color, geometry)
+        x = ops.transform(x, color, geometry)
         if self.data_format == "channels_first":
             x = tf.transpose(x, (0, 3, 1, 2))
         return tf.cast(x, dtype)

@@ -329,7 +329,12 @@ def transform(images, color=None, geometry=None):
         images: float (B, H, W, C).
         color: a `ColorAffine`, or None for no color op.
         geometry: a `Geometry`, or None for no translation or cutout.
+
+    Returns:
+        The transformed images (`images` itself when both are None).
     """
+    if color is None and geometry is None:
+        return images
     dtype = images.dtype
     scale = offset = pixel_mix = image_mix = None
     if color is not None:
