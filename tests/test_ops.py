@@ -191,13 +191,20 @@ def test_extras_parameter_ranges():
 # --- gradients ------------------------------------------------------------------------
 
 
-def gradient(policy, x, params, weights, **kwargs):
+def gradient(policy, x, params, weights, jit_compile=None, **kwargs):
+    """d<augment(x), weights>/dx: eagerly, or traced with `jit_compile` False/True (the
+    ops use a different formulation as TensorFlow kernels and under XLA)."""
     layer = tf_diffaug.DiffAugment(policy, **kwargs)
-    x = tf.constant(x)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        loss = tf.reduce_sum(layer.transform_images(x, params) * weights)
-    return tape.gradient(loss, x).numpy()
+
+    def grad(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(layer.transform_images(x, params) * weights)
+        return tape.gradient(loss, x)
+
+    if jit_compile is not None:
+        grad = tf.function(grad, jit_compile=jit_compile)
+    return grad(tf.constant(x)).numpy()
 
 
 def test_color_gradients_equal_the_affine_jacobian():
@@ -272,15 +279,17 @@ def reference_vjp(x, params, policy, weights):
         ("contrast,rotate90,cutout", 0.5),
     ],
 )
-def test_fused_policy_gradient_equals_the_reference_jacobian(policy, probability):
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_fused_policy_gradient_equals_the_reference_jacobian(policy, probability, jit_compile):
     """Runs of color and translation/cutout ops share one hand-written gradient; it must
-    equal the transposed Jacobian of the op-by-op reference for any order and gating."""
+    equal the transposed Jacobian of the op-by-op reference for any order and gating,
+    with TensorFlow kernels and under XLA."""
     x, w = images(6, 6, 6), images(6, 6, 6)
     layer = tf_diffaug.DiffAugment(policy, probability=probability, seed=11)
     params = layer.get_random_transformation(tf.constant(x))
     numpy_params = {k: v.numpy() for k, v in params.items()}
     np.testing.assert_allclose(
-        gradient(policy, x, params, w, probability=probability),
+        gradient(policy, x, params, w, jit_compile, probability=probability),
         reference_vjp(x, numpy_params, layer.policy.ops, w),
         rtol=1e-5,
         atol=1e-5,

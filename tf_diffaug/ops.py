@@ -8,17 +8,24 @@ Semantics follow the paper's TensorFlow code (mit-han-lab/data-efficient-gans,
 `DiffAugment_tf.py`); the formulas are written in `../shared/DESIGN.md` and checked
 exactly by `tests/test_ops.py`. The implementation differs from the reference where it is
 faster and equal: a run of color ops is one per-sample affine map (`ColorAffine`), a run
-of translation and cutout ops is one masked shift (`Geometry`: a single gather over the
-flattened image times a mask, instead of pad + `gather_nd` and `scatter_nd`), and
-`transform` applies a color map followed by a masked shift as one forward and one
-backward pass with a hand-written gradient (the adjoint of a shift is the opposite shift,
-so the backward pass is a gather too, never a scatter).
+of translation and cutout ops is one masked shift (`Geometry`: a single gather of whole
+pixels, instead of pad + `gather_nd` and `scatter_nd`), and `transform` applies a color
+map followed by a masked shift as one forward and one backward pass with a hand-written
+gradient (the adjoint of a shift is the opposite shift, so the backward pass is a gather
+too, never a scatter). Where XLA and TensorFlow's kernels favour different formulations,
+`compiling_with_xla` picks one at trace time.
 """
 
 import dataclasses
 from collections.abc import Callable
 
 import tensorflow as tf
+
+try:  # private: TensorFlow has no public way to ask whether a trace is for XLA
+    from tensorflow.python.framework import ops as _framework_ops
+    from tensorflow.python.ops import control_flow_util as _control_flow_util
+except ImportError:
+    _control_flow_util = None
 
 # One fixed RNG algorithm, so that a seed gives the same draws eagerly, in graph mode and
 # under XLA ("auto_select" picks different algorithms per device/compiler).
@@ -91,8 +98,8 @@ def _per_sample(values, dtype):
 # composes into one per-sample affine map of the input x:
 #     y = scale * x + pixel_mix * mean_c(x) + image_mix * mean_hwc(x) + offset
 # (mean_c over channels of a pixel, mean_hwc over the whole image). `Policy.apply` fuses
-# consecutive color ops this way: two reductions and one elementwise pass in total
-# instead of one pass per op, with the same result as applying the ops one by one.
+# consecutive color ops this way: one reduction (the image mean) and one pass over the
+# pixels instead of passes per op, with the same result as applying the ops one by one.
 # Everything but the image mean acts within a pixel ("pointwise" below), and the map is
 # self-adjoint up to the offset, which `transform` uses to write its gradient.
 
@@ -225,9 +232,50 @@ def _interval_mask(size, start, length):
     return (index >= start) & (index < start + length)
 
 
-def _pixel_mask(rows, cols, dtype):
-    """(B, H, W, 1) mask from (B, H) and (B, W) bool masks: rows[h] and cols[w]."""
-    return tf.cast(rows[:, :, tf.newaxis] & cols[:, tf.newaxis, :], dtype)[..., tf.newaxis]
+def compiling_with_xla():
+    """Whether ops are being traced for XLA (`jit_compile=True`, TPU).
+
+    XLA fuses elementwise work into a few loops, while TensorFlow's graph executor and
+    eager mode run every op as its own kernel, and the fastest formulation differs
+    between the two (see `benchmarks/augment_bench.py`); both compute the same values.
+    """
+    if _control_flow_util is None:
+        return True  # the XLA formulation is correct everywhere
+    return _control_flow_util.GraphOrParentsInXlaContext(_framework_ops.get_default_graph())
+
+
+def _masked_gather(images, shift, kept):
+    """out[b, h, w] = images[b, h + dy, w + dx] where `kept[b, h, w]`, else 0.
+
+    `shift` is (B, 2) int32 (dy, dx) or None (no move); `kept` is (B, H, W) bool and must
+    be False wherever the source lies outside the image.
+    """
+    shape = tf.shape(images)
+    batch, height, width, channels = shape[0], shape[1], shape[2], shape[3]
+    rows = tf.range(height)[tf.newaxis, :]
+    cols = tf.range(width)[tf.newaxis, :]
+    if shift is not None:
+        rows, cols = rows + shift[:, 0:1], cols + shift[:, 1:2]
+    if compiling_with_xla():
+        # A clipped gather over the flattened H*W axis times the mask: XLA fuses both
+        # into the loop that produces their consumer.
+        if shift is not None:
+            rows, cols = tf.clip_by_value(rows, 0, height - 1), tf.clip_by_value(cols, 0, width - 1)
+            source = rows[:, :, tf.newaxis] * width + cols[:, tf.newaxis, :]
+            flat = tf.reshape(images, (batch, height * width, channels))
+            gathered = tf.gather(flat, tf.reshape(source, (batch, -1)), axis=1, batch_dims=1)
+            images = tf.reshape(gathered, shape)
+        return images * tf.cast(kept, images.dtype)[..., tf.newaxis]
+    # One gather of whole pixels from a table with a zero pixel appended, which dropped
+    # pixels point to: no mask multiply, whose broadcast over channels is slow as a kernel.
+    pixels = batch * height * width
+    first = tf.range(batch)[:, tf.newaxis, tf.newaxis] * (height * width)
+    source = first + rows[:, :, tf.newaxis] * width + cols[:, tf.newaxis, :]
+    source = tf.where(kept, source, pixels)
+    table = tf.concat(
+        [tf.reshape(images, (pixels, channels)), tf.zeros((1, channels), images.dtype)], axis=0
+    )
+    return tf.reshape(tf.gather(table, source), shape)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -276,54 +324,54 @@ class Geometry:
             self, hole_start=tf.cast(center, tf.int32) - half, hole_applied=applied
         )
 
-    def inside(self, shift, dtype):
-        """(B, H, W, 1): 1 where the source pixel of a shift by `shift` is in the image."""
-        rows = _interval_mask(self.height, -shift[:, 0], self.height)
-        cols = _interval_mask(self.width, -shift[:, 1], self.width)
-        return _pixel_mask(rows, cols, dtype)
+    def kept(self, shift=None, hole_start=None):
+        """(B, H, W) bool: pixels whose source (shifted by `shift`) is inside the image and
+        that lie outside the hole at `hole_start` (defaults: this geometry's forward map)."""
+        if shift is None and hole_start is None:
+            shift, hole_start = self.shift, self.hole_start
+        kept = None
+        if shift is not None:
+            rows = _interval_mask(self.height, -shift[:, 0], self.height)
+            cols = _interval_mask(self.width, -shift[:, 1], self.width)
+            kept = rows[:, :, tf.newaxis] & cols[:, tf.newaxis, :]
+        if hole_start is not None:
+            rows = _interval_mask(self.height, hole_start[:, 0], self.hole_size[0])
+            if self.hole_applied is not None:
+                rows &= self.hole_applied[:, tf.newaxis]
+            cols = _interval_mask(self.width, hole_start[:, 1], self.hole_size[1])
+            outside = ~(rows[:, :, tf.newaxis] & cols[:, tf.newaxis, :])
+            kept = outside if kept is None else kept & outside
+        return kept
 
-    def hole_mask(self, dtype):
-        """(B, H, W, 1): 0 inside the cutout square, 1 elsewhere (None: no cutout)."""
-        if self.hole_start is None:
-            return None
-        rows = _interval_mask(self.height, self.hole_start[:, 0], self.hole_size[0])
-        if self.hole_applied is not None:
-            rows &= self.hole_applied[:, tf.newaxis]
-        cols = _interval_mask(self.width, self.hole_start[:, 1], self.hole_size[1])
-        return 1 - _pixel_mask(rows, cols, dtype)
+    def __call__(self, images):
+        """The masked shift of `images` (B, H, W, C)."""
+        return _masked_gather(images, self.shift, self.kept())
 
-    def gather(self, images, shift):
-        """images[b, h + ty, w + tx], the source index clipped to the image (mask it).
+    def adjoint(self, images):
+        """The transposed map: x[q] = images[q - t] where the forward map kept q - t.
 
-        One gather over the flattened H*W axis, which XLA fuses with its neighbours.
+        A zero-padded shift by t is a partial permutation, so its adjoint is the shift by
+        -t with the forward mask moved along: a gather again, never a scatter-add.
         """
-        shape = tf.shape(images)
-        height, width = shape[1], shape[2]
-        rows = tf.clip_by_value(tf.range(height)[tf.newaxis, :] + shift[:, 0:1], 0, height - 1)
-        cols = tf.clip_by_value(tf.range(width)[tf.newaxis, :] + shift[:, 1:2], 0, width - 1)
-        source = rows[:, :, tf.newaxis] * width + cols[:, tf.newaxis, :]  # (B, H, W)
-        flat = tf.reshape(images, (shape[0], height * width, shape[3]))
-        gathered = tf.gather(flat, tf.reshape(source, (shape[0], -1)), axis=1, batch_dims=1)
-        return tf.reshape(gathered, shape)
-
-    def shifted(self, images, shift):
-        """The zero-padded shift: out[b, h, w] = images[b, h + ty, w + tx] or 0."""
-        return self.gather(images, shift) * self.inside(shift, images.dtype)
+        if self.shift is None:
+            return _masked_gather(images, None, self.kept())
+        hole_start = None if self.hole_start is None else self.hole_start + self.shift
+        return _masked_gather(images, -self.shift, self.kept(-self.shift, hole_start))
 
 
 def transform(images, color=None, geometry=None):
     """geometry(color(images)), one fused pass forward and one backward.
 
     With A the color map (A(x) = P(x) + image_mix * mean_hwc(x) + offset, P acting within
-    each pixel and self-adjoint) and S the masked shift (S(v) = M * shift_t(v)), the
-    gradient of S(A(x)) with respect to x for an upstream gradient g is
+    each pixel and self-adjoint) and S the masked shift, the gradient of S(A(x)) with
+    respect to x for an upstream gradient g is
 
-        A^T(S^T(g)) = shift_-t(M * P(g)) + image_mix * mean_hwc(inside_t * M * g)
+        A^T(S^T(g)) = S^T(P(g)) + image_mix * mean_hwc(kept * g)
 
-    because shifts and P commute (both move or mix whole pixels) and the sum of
-    shift_-t(v) is the sum of v over the pixels whose source is inside. So the backward
-    pass, like the forward one, is one reduction and one gather-and-combine pass, each of
-    which XLA fuses into a single loop; the shifted gradient is never materialised.
+    because S moves whole pixels and so commutes with P, and the sum of S^T(g) is the
+    sum of g over the pixels S keeps. So the backward pass, like the forward one, is one
+    reduction plus one gather-and-combine pass (a single loop each under XLA); the
+    shifted gradient is never materialised.
 
     Args:
         images: float (B, H, W, C).
@@ -342,35 +390,39 @@ def transform(images, color=None, geometry=None):
             None if v is None else _per_sample(v, dtype)
             for v in (color.scale, color.offset, color.pixel_mix, color.image_mix)
         )
-    shift = None if geometry is None else geometry.shift
 
     def pointwise(x):
-        out = x if scale is None else scale * x
-        return out if pixel_mix is None else out + pixel_mix * _channel_mean(x)
-
-    def masked(x, hole):
-        return x if hole is None else x * hole
+        """scale * x + pixel_mix * mean_c(x)."""
+        if pixel_mix is None:
+            return x if scale is None else scale * x
+        if compiling_with_xla():
+            return scale * x + pixel_mix * _channel_mean(x)
+        # As kernels, a batched C x C matrix product beats the broadcasts above (2x).
+        channels = tf.shape(x)[3]
+        matrix = scale[:, 0] * tf.eye(channels, dtype=dtype) + pixel_mix[:, 0] / tf.cast(
+            channels, dtype
+        )
+        pixels = tf.reshape(x, (tf.shape(x)[0], -1, channels))
+        return tf.reshape(tf.matmul(pixels, matrix), tf.shape(x))
 
     @tf.custom_gradient
     def forward(x):
-        hole = None if geometry is None else geometry.hole_mask(dtype)
         y = pointwise(x)
         if image_mix is not None:
             y += image_mix * _image_mean(x)
         if offset is not None:
             y += offset
-        if shift is not None:
-            y = geometry.shifted(y, shift)
-        y = masked(y, hole)
+        if geometry is not None:
+            y = geometry(y)
 
         def grad(upstream):
-            x_grad = masked(pointwise(upstream), hole)
-            if shift is not None:
-                x_grad = geometry.shifted(x_grad, -shift)
+            x_grad = pointwise(upstream)
+            if geometry is not None:
+                x_grad = geometry.adjoint(x_grad)
             if image_mix is not None:
-                seen = masked(upstream, hole)
-                if shift is not None:
-                    seen *= geometry.inside(shift, dtype)
+                seen = upstream
+                if geometry is not None:
+                    seen *= tf.cast(geometry.kept(), dtype)[..., tf.newaxis]
                 x_grad += image_mix * _image_mean(seen)
             return x_grad
 
