@@ -173,18 +173,23 @@ def build_gan(config, num_classes=None):
         g_regularizer=path_length_regularizer(config),
         seed=config["seed"],
     )
-    adam = lambda lr: keras.optimizers.Adam(
-        lr,
-        beta_1=config["adam_beta_1"],
-        beta_2=config["adam_beta_2"],
-        epsilon=config["adam_epsilon"],
-    )
     gan.compile(
-        d_optimizer=adam(config["d_learning_rate"]),
-        g_optimizer=adam(config["g_learning_rate"]),
+        d_optimizer=adam(config, "discriminator"),
+        g_optimizer=adam(config, "generator"),
         jit_compile=config["jit_compile"],
     )
     return gan
+
+
+def adam(config, network):
+    """Adam for "generator" or "discriminator", scaled for lazy regularisation."""
+    c = recipes.lazy_regularization_ratio(config, network)
+    return keras.optimizers.Adam(
+        config[f"{network[0]}_learning_rate"] * c,
+        beta_1=config["adam_beta_1"] ** c,
+        beta_2=config["adam_beta_2"] ** c,
+        epsilon=config["adam_epsilon"],
+    )
 
 
 def to_float(images):

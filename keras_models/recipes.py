@@ -133,6 +133,28 @@ RECIPES = {
 }
 
 
+def lazy_regularization_ratio(config, network):
+    """StyleGAN2's optimizer scaling for lazy regularisation, c = interval / (interval + 1).
+
+    A regulariser evaluated every `interval` steps adds one minibatch of gradient work per
+    `interval` loss minibatches; the StyleGAN2 reference (NVlabs/stylegan2,
+    training/training_loop.py) compensates with learning rate * c and Adam betas ** c.
+
+    Args:
+        config: a resolved configuration.
+        network: "generator" (path length: `pl_weight`, `pl_interval`) or
+            "discriminator" (R1: `r1_gamma`, `r1_interval`).
+
+    Returns:
+        c, or 1.0 when the regulariser is off or evaluated every step.
+    """
+    weight, interval = {
+        "generator": (config["pl_weight"], config["pl_interval"]),
+        "discriminator": (config["r1_gamma"], config["r1_interval"]),
+    }[network]
+    return interval / (interval + 1) if weight and interval > 1 else 1.0
+
+
 def resolve(recipe, overrides=None):
     """The full configuration of `recipe` with `overrides` (a dict; None values ignored).
 

@@ -77,6 +77,28 @@ def test_flags_override_the_preset():
     assert config["d_steps_per_g_step"] == 4 and config["loss"] == "hinge"
 
 
+def test_lazy_regularization_scales_each_optimizer_as_stylegan2():
+    import train
+
+    config = recipes.resolve(
+        "stylegan2_cifar10",
+        {"r1_gamma": 10.0, "r1_interval": 16, "pl_weight": 2.0, "pl_interval": 4},
+    )
+    d_adam, g_adam = train.adam(config, "discriminator"), train.adam(config, "generator")
+    for optimizer, c, lr in (
+        (d_adam, 16 / 17, config["d_learning_rate"]),
+        (g_adam, 4 / 5, config["g_learning_rate"]),
+    ):
+        np.testing.assert_allclose(float(optimizer.learning_rate), lr * c, rtol=1e-6)
+        np.testing.assert_allclose(optimizer.beta_2, config["adam_beta_2"] ** c, rtol=1e-6)
+        assert optimizer.beta_1 == config["adam_beta_1"] ** c
+    # Regularisers that are off or run every step leave the optimizers as configured.
+    plain = train.adam(recipes.resolve("stylegan2_cifar10", {"r1_interval": 1}), "discriminator")
+    assert float(plain.learning_rate) == pytest.approx(config["d_learning_rate"])
+    no_pl = train.adam(recipes.resolve("stylegan2_cifar10", {"pl_interval": 8}), "generator")
+    assert no_pl.beta_2 == config["adam_beta_2"]
+
+
 # --- end to end ------------------------------------------------------------------------
 
 

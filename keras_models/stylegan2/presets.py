@@ -71,7 +71,7 @@ PRESETS = {
     # (config-f: fmap_base 16384 (fmaps=1), batch 32, gamma 10, lazy R1 every 16 D steps,
     # path-length weight 2 every 4 G steps, style mixing 0.9, mirror augment, 25000 kimg,
     # EMA half-life 10 kimg; with lazy regularisation the reference also scales each
-    # optimizer by c = interval / (interval + 1): lr * c, beta_2 ** c). A GPU/TPU
+    # optimizer by c = interval / (interval + 1), which train.py applies). A GPU/TPU
     # configuration; DiffAugment policy for few-image FFHQ as in run_ffhq.py of
     # DiffAugment-stylegan2.
     "ffhq1024": {
