@@ -7,7 +7,8 @@ mode and with `jit_compile=True`. Both implementations sample their parameters i
 timed function (ours from the layer's SeedGenerator, the port with stateful `tf.random` as
 the paper does) and back-propagate to the images. Timings are interleaved across variants
 and the median of `--repeats` trials is reported, so that a shared, noisy machine affects
-all variants alike; compare the ratio columns, not the absolute numbers.
+all variants alike; compare the ratio columns, not the absolute numbers. The graph and XLA
+columns time the two formulations that `tf_diffaug.ops.compiling_with_xla` chooses between.
 """
 
 import argparse
