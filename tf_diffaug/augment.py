@@ -172,11 +172,9 @@ class Policy:
             if op.fusion == "color":
                 if geometry is not None:  # color after a shift sees the zero padding
                     x, color, geometry = ops.transform(x, color, geometry), None, None
-                color = getattr(color or ops.ColorAffine.identity(value), name)(
-                    tf.cast(value, tf.float32)
-                )
+                color = ops.compose(color, name, value, applied, x, self)
             elif op.fusion == "geometry":
-                geometry = getattr(geometry or ops.Geometry.identity(x, self), name)(value, applied)
+                geometry = ops.compose(geometry, name, value, applied, x, self)
             else:
                 x, color, geometry = ops.transform(x, color, geometry), None, None
                 augmented = op.apply(x, value, self)

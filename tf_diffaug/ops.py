@@ -178,14 +178,25 @@ def sample_brightness(draw, batch, height, width, config):
     return draw.uniform(-0.5, 0.5)
 
 
-def _apply_color(images, name, value):
-    color = getattr(ColorAffine.identity(value), name)(tf.cast(value, tf.float32))
-    return transform(images, color=color)
+def compose(pending, name, value, applied, images, config):
+    """`pending` (a `ColorAffine` or `Geometry` of earlier ops, or None) followed by the
+    op `name` (one with a `fusion`) with parameters `value`, gated by `applied` (or None).
+    """
+    if OPS[name].fusion == "color":
+        pending = pending or ColorAffine.identity(value)
+        return getattr(pending, name)(tf.cast(value, tf.float32))
+    pending = pending or Geometry.identity(images, config)
+    return getattr(pending, name)(value, applied)
+
+
+def _apply_alone(images, name, value, config):
+    """A fusable op on its own: `transform` with the op as the only color or geometry."""
+    return transform(images, **{OPS[name].fusion: compose(None, name, value, None, images, config)})
 
 
 def apply_brightness(images, brightness, config):
     """x + b."""
-    return _apply_color(images, "brightness", brightness)
+    return _apply_alone(images, "brightness", brightness, config)
 
 
 def sample_saturation(draw, batch, height, width, config):
@@ -194,7 +205,7 @@ def sample_saturation(draw, batch, height, width, config):
 
 def apply_saturation(images, saturation, config):
     """(x - m) * s + m, m the mean over channels of each pixel."""
-    return _apply_color(images, "saturation", saturation)
+    return _apply_alone(images, "saturation", saturation, config)
 
 
 def sample_contrast(draw, batch, height, width, config):
@@ -203,7 +214,7 @@ def sample_contrast(draw, batch, height, width, config):
 
 def apply_contrast(images, contrast, config):
     """(x - m) * c + m, m the mean over H, W and C of each image."""
-    return _apply_color(images, "contrast", contrast)
+    return _apply_alone(images, "contrast", contrast, config)
 
 
 # --- translation and cutout ---------------------------------------------------------
@@ -217,9 +228,13 @@ def sample_translation(draw, batch, height, width, config):
     return tf.stack([ty, tx], axis=1)
 
 
+def cutout_size(height, width, config):
+    """(ch, cw): the cutout square's side along each axis."""
+    return scaled_size(height, config.cutout_ratio), scaled_size(width, config.cutout_ratio)
+
+
 def sample_cutout(draw, batch, height, width, config):
-    ch = scaled_size(height, config.cutout_ratio)
-    cw = scaled_size(width, config.cutout_ratio)
+    ch, cw = cutout_size(height, width, config)
     cy = draw.randint(0, height + (1 - ch % 2))
     cx = draw.randint(0, width + (1 - cw % 2))
     return tf.stack([cy, cx], axis=1)
@@ -306,8 +321,7 @@ class Geometry:
     @classmethod
     def identity(cls, images, config):
         height, width = _static_or_dynamic_hw(images)
-        size = (scaled_size(height, config.cutout_ratio), scaled_size(width, config.cutout_ratio))
-        return cls(height, width, size)
+        return cls(height, width, cutout_size(height, width, config))
 
     def translation(self, shift, applied=None):
         """Then translate by `shift` (per sample, where `applied`)."""
@@ -433,12 +447,12 @@ def transform(images, color=None, geometry=None):
 
 def apply_translation(images, translation, config):
     """out[h, w] = x[h + ty, w + tx], zero where the source lies outside the image."""
-    return transform(images, geometry=Geometry.identity(images, config).translation(translation))
+    return _apply_alone(images, "translation", translation, config)
 
 
 def apply_cutout(images, cutout, config):
     """Zero rows [cy - c//2, cy - c//2 + c) x columns [cx - c//2, cx - c//2 + c)."""
-    return transform(images, geometry=Geometry.identity(images, config).cutout(cutout))
+    return _apply_alone(images, "cutout", cutout, config)
 
 
 # --- extras: flip and rotate90 ------------------------------------------------------
