@@ -70,8 +70,13 @@ class _SpectralNorm:
     def load_own_variables(self, store):
         keras.layers.Layer.load_own_variables(self, store)
 
-    def _spectral_norm_config(self):
-        return {"power_iterations": self.power_iterations, "epsilon": self.epsilon}
+    def get_config(self):
+        # The mixin comes first in each layer's bases: super() is the Keras layer's config.
+        return {
+            **super().get_config(),
+            "power_iterations": self.power_iterations,
+            "epsilon": self.epsilon,
+        }
 
 
 @keras.saving.register_keras_serializable(package="keras_models")
@@ -100,9 +105,6 @@ class SNDense(_SpectralNorm, keras.layers.Dense):
         if self.activation is not None:
             outputs = self.activation(outputs)
         return outputs
-
-    def get_config(self):
-        return {**super().get_config(), **self._spectral_norm_config()}
 
 
 @keras.saving.register_keras_serializable(package="keras_models")
@@ -141,9 +143,6 @@ class SNConv2D(_SpectralNorm, keras.layers.Conv2D):
             outputs = self.activation(outputs)
         return outputs
 
-    def get_config(self):
-        return {**super().get_config(), **self._spectral_norm_config()}
-
 
 @keras.saving.register_keras_serializable(package="keras_models")
 class SNEmbedding(_SpectralNorm, keras.layers.Embedding):
@@ -172,6 +171,3 @@ class SNEmbedding(_SpectralNorm, keras.layers.Embedding):
 
     def compute_output_spec(self, inputs, training=False):
         return super().compute_output_spec(inputs)
-
-    def get_config(self):
-        return {**super().get_config(), **self._spectral_norm_config()}
