@@ -10,6 +10,7 @@ import os
 import warnings
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 import tf_diffaug
@@ -46,28 +47,43 @@ def _assign_on_replicas(assignments):
     )
 
 
-def _apply_if(condition, optimizer, grads, variables):
-    """`optimizer.apply(grads, variables)` if `condition`, else nothing changes at all.
+def _run_if(condition, fn, *args):
+    """`fn(*args)` in replica context if `condition`, else nothing changes at all.
 
     `condition` must be equal on all replicas. Under a strategy that needs merge calls the
-    `tf.cond` must be taken in cross-replica context, since the optimizer merge-calls and
-    a merge call may not sit inside a replica-context `cond` (Keras's LossScaleOptimizer
-    does the same).
+    `tf.cond` must be taken in cross-replica context, since `fn` may merge-call (optimizer
+    updates, assignments of aggregated variables) and a merge call may not sit inside a
+    replica-context `cond` (Keras's LossScaleOptimizer does the same).
     """
-    apply = lambda grads: optimizer.apply(grads, variables)
+
+    def run(*args):  # returns nothing, as the other branch
+        fn(*args)
+
     if tf.__internal__.distribute.strategy_supports_no_merge_call():
-        tf.cond(condition, lambda: apply(grads), lambda: None)
+        tf.cond(condition, lambda: run(*args), lambda: None)
         return
 
-    def cross_replica(strategy, condition, grads):
+    def cross_replica(strategy, condition, args):
         condition = strategy.experimental_local_results(condition)[0]
         tf.cond(
             condition,
-            lambda: strategy.extended.call_for_each_replica(apply, args=(grads,)),
+            lambda: strategy.extended.call_for_each_replica(run, args=args),
             lambda: None,
         )
 
-    tf.distribute.get_replica_context().merge_call(cross_replica, args=(condition, grads))
+    tf.distribute.get_replica_context().merge_call(cross_replica, args=(condition, args))
+
+
+def _batch_norm_layers(network):
+    return [
+        layer
+        for layer in network._flatten_layers(include_self=False)
+        if isinstance(layer, keras.layers.BatchNormalization)
+    ]
+
+
+def _moments(batch_norm):
+    return [batch_norm.moving_mean, batch_norm.moving_variance]
 
 
 def _replica_rows(values, local_batch):
@@ -104,9 +120,11 @@ class GAN(keras.Model):
     One training step (`train_step`) is `d_steps_per_g_step` discriminator updates, then
     one generator update, then the EMA update. The dataset batch is split into
     `d_steps_per_g_step` equal parts, one per D step (batch the dataset by
-    `batch_size * d_steps_per_g_step`); the fakes of a D step get the labels of its reals
-    and the G step uses the labels of the last part. Every discriminator call goes through
-    `discriminate`, which applies `augment` according to `augment_mode`:
+    `batch_size * d_steps_per_g_step`). Fake labels are drawn uniformly for every D and
+    G step, as the authors' BigGAN code does (`fake_labels="reals"` gives the fakes the
+    labels of the reals instead). Every discriminator input is augmented according to
+    `augment_mode`, in one place (`_augment`), and D runs in one place
+    (`_run_discriminator`):
 
     | augment_mode         | D step: reals | D step: fakes | G step: fakes |
     |----------------------|---------------|---------------|---------------|
@@ -115,21 +133,36 @@ class GAN(keras.Model):
     | `reals_only`         | T             | -             | -             |
     | `none`               | -             | -             | -             |
 
+    A D step scores fakes and reals (and the consistency images) in one discriminator
+    call on their concatenation when the discriminator allows it, as BigGAN's `G_D`
+    does: one spectral-norm power iteration per D step, and reals and fakes scored with
+    the same weights. A discriminator that mixes samples of a batch (StyleGAN2's
+    minibatch standard deviation) is run separately on each, as StyleGAN2 does. Backbones
+    declare it with a `joint_discriminator_pass` attribute (BigGAN's is True).
+
     Distribution, precision and randomness:
     - Per-sample losses are divided by the global batch (`tf.nn.compute_average_loss`),
       so a step on N replicas equals a step on one device with the same global batch.
-      Latents are drawn for the global batch and each replica keeps its rows, so they
-      do not depend on the replica count (`tf_diffaug.DiffAugment` folds the replica id
-      into its seeds: replicas are augmented independently).
+      Latents and fake labels are drawn for the global batch and each replica keeps its
+      rows, so they do not depend on the replica count (`tf_diffaug.DiffAugment` folds
+      the replica id into its seeds: replicas are augmented independently).
       Build and compile the model inside `strategy.scope()`.
     - Randomness comes from `keras.random.SeedGenerator`s (no Python or NumPy state), so
       the step compiles with XLA and resumes exactly.
     - Under `mixed_float16` each optimizer is wrapped in a
       `keras.optimizers.LossScaleOptimizer` (`mixed_bfloat16` needs none); logits and
       losses are float32.
-    - A step whose loss (or, without loss scaling, gradient) is not finite on any replica
-      leaves the weights and optimizer state unchanged; `nonfinite_steps` counts such
-      steps and `nonfinite_streak` the consecutive ones (see `NonFiniteGuard`).
+    - An update (a D step, or the G step with its EMA update) whose loss (or, without
+      loss scaling, gradient) is not finite on any replica changes no variable of the
+      networks: not the weights, nor the optimizer state, nor the non-trainable state
+      that the forward passes update (batch-norm statistics, spectral-norm vectors,
+      regulariser averages). `nonfinite_steps` counts such steps and `nonfinite_streak`
+      the consecutive ones (see `NonFiniteGuard`).
+    - The EMA generator samples with its own batch-norm statistics: before `generate`
+      and `export_generator` they are recomputed as the average batch statistics of the
+      EMA generator over `standing_statistics_batches` batches of random latents
+      (BigGAN-PyTorch's "standing statistics"), so that an image sampled alone looks like
+      one sampled in a batch.
 
     Args:
         generator: Keras model, latents (and labels) -> images.
@@ -139,16 +172,28 @@ class GAN(keras.Model):
             `tf_diffaug.DiffAugment("color,translation,cutout")`.
         augment_mode: "diffaugment", "discriminator_only", "reals_only" or "none".
         loss: "hinge", "non_saturating" or "wasserstein" (see `keras_models.losses`).
-        r1_gamma: weight of the R1 penalty `r1_gamma / 2 * |dD(x)/dx|^2` on the images D
-            sees (augmented reals when reals are augmented); 0 disables it.
+        r1_gamma: weight of the R1 penalty `r1_gamma / 2 * |dD/dx|^2`; 0 disables it.
         r1_interval: lazy regularisation: R1 is added every `r1_interval` steps and
             multiplied by `r1_interval` (StyleGAN2).
-        consistency_weight: weight of `|D(x) - D(T(x))|^2` on reals (CR-GAN); 0 disables.
+        r1_inputs: what R1's gradient is taken with respect to when reals are augmented:
+            "augmented" (the images D sees, T(x): `ns_r1_DiffAugment` of the authors'
+            StyleGAN2 code) or "reals" (x, through T: `ns_DiffAugment_r1`).
+        consistency_weight: weight of the consistency penalty on reals (CR-GAN); 0
+            disables it.
+        consistency_augment: None for `|D(x) - D(T(x))|^2`, or a layer T' for
+            `|D(T'(T(x))) - D(T(x))|^2` (the authors' BigGAN `--CR_augment`).
         ema_decay: decay of the exponential moving average of the generator used by
             `generate` and `export_generator`; None disables the EMA copy.
         ema_start_step: before this step the EMA copy just follows the generator.
         d_steps_per_g_step: discriminator updates per generator update.
         num_classes: number of classes for a class-conditional GAN, or None.
+        fake_labels: "random" (uniform class labels for the fakes of every step) or
+            "reals" (the labels of the reals of the same D step).
+        joint_discriminator_pass: score reals and fakes of a D step in one
+            discriminator call; None reads the discriminator's `joint_discriminator_pass`
+            attribute (False when it has none).
+        standing_statistics_batches: batches of 64 latents averaged for the EMA
+            generator's batch-norm statistics.
         g_regularizer: optional `fn(gan, latents, labels, images) -> (B,)` penalty added
             per sample to the generator loss, called inside the G-step gradient tape
             (e.g. StyleGAN2's path-length regulariser); may read `gan.train_steps`.
@@ -167,24 +212,34 @@ class GAN(keras.Model):
         loss="hinge",
         r1_gamma=0.0,
         r1_interval=1,
+        r1_inputs="augmented",
         consistency_weight=0.0,
+        consistency_augment=None,
         ema_decay=0.999,
         ema_start_step=0,
         d_steps_per_g_step=1,
         num_classes=None,
+        fake_labels="random",
+        joint_discriminator_pass=None,
+        standing_statistics_batches=16,
         g_regularizer=None,
         seed=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if augment_mode not in AUGMENTED_ROLES:
-            raise ValueError(
-                f"`augment_mode` must be one of {sorted(AUGMENTED_ROLES)}. "
-                f"Received: augment_mode={augment_mode!r}"
-            )
+        for name, value, valid in (
+            ("augment_mode", augment_mode, AUGMENTED_ROLES),
+            ("r1_inputs", r1_inputs, ("augmented", "reals")),
+            ("fake_labels", fake_labels, ("random", "reals")),
+        ):
+            if value not in valid:
+                raise ValueError(
+                    f"`{name}` must be one of {sorted(valid)}. Received: {name}={value!r}"
+                )
         for name, value in (
             ("r1_interval", r1_interval),
             ("d_steps_per_g_step", d_steps_per_g_step),
+            ("standing_statistics_batches", standing_statistics_batches),
         ):
             if int(value) < 1:
                 raise ValueError(f"`{name}` must be an integer >= 1. Received: {name}={value}")
@@ -194,16 +249,23 @@ class GAN(keras.Model):
         self.generator = generator
         self.discriminator = discriminator
         self.augment = augment if augment is not None else tf_diffaug.DiffAugment()
+        self.consistency_augment = consistency_augment
         self.latent_dim = int(latent_dim)
         self.augment_mode = augment_mode
         self.loss_name = loss
         self.r1_gamma = float(r1_gamma)
         self.r1_interval = int(r1_interval)
+        self.r1_inputs = r1_inputs
         self.consistency_weight = float(consistency_weight)
         self.ema_decay = ema_decay
         self.ema_start_step = int(ema_start_step)
         self.d_steps_per_g_step = int(d_steps_per_g_step)
         self.num_classes = num_classes
+        self.fake_labels = fake_labels
+        if joint_discriminator_pass is None:
+            joint_discriminator_pass = getattr(discriminator, "joint_discriminator_pass", False)
+        self.joint_discriminator_pass = bool(joint_discriminator_pass)
+        self.standing_statistics_batches = int(standing_statistics_batches)
         self.g_regularizer = g_regularizer
         self.seed = seed
         self._augmented_roles = AUGMENTED_ROLES[augment_mode] | {"consistency"}
@@ -220,6 +282,7 @@ class GAN(keras.Model):
         )
         self._build_networks()
         self.ema_generator = None if ema_decay is None else self._clone_generator()
+        self._standing_statistics_step = None  # train_steps when they were last computed
 
         mean = lambda name: keras.metrics.Mean(name=name)
         self._trackers = {
@@ -241,8 +304,9 @@ class GAN(keras.Model):
         labels = tf.zeros((1,), tf.int32)
         images = self._call_generator(self.generator, latents, labels, training=False)
         self.discriminate(images, labels, role="clean", training=False)
-        if not self.augment.built:
-            self.augment.build(images.shape)
+        for layer in (self.augment, self.consistency_augment):
+            if layer is not None and not layer.built:
+                layer.build(images.shape)
         self.built = True
 
     def _clone_generator(self):
@@ -302,35 +366,68 @@ class GAN(keras.Model):
         inputs = latents if self.num_classes is None else [latents, labels]
         return generator(inputs, training=training)
 
-    def discriminate(self, images, labels=None, *, role, training=True, tape=None):
-        """Runs the discriminator; the only code path that calls it.
+    def _augment(self, images, role, training=True):
+        """The one place where D's inputs are augmented: `augment` when `role` is
+        augmented under `augment_mode` (see the class docstring; "consistency" is always
+        augmented, "clean" never)."""
+        if training and role in self._augmented_roles:
+            return self.augment(images, training=True)
+        return images
 
-        Applies `augment` when `role` is augmented under `augment_mode` (see the class
-        docstring; "consistency" is always augmented, "clean" never).
+    def _run_discriminator(self, images, labels, training):
+        """The one place where D runs: on each batch of the list `images` (with the
+        matching entry of `labels`), in one call on their concatenation when
+        `joint_discriminator_pass`. Returns float32 (B_i,) logits per batch."""
+        call = lambda x, y: tf.reshape(
+            tf.cast(self.discriminator(x if y is None else [x, y], training=training), tf.float32),
+            [-1],
+        )
+        if self.num_classes is None:
+            labels = [None] * len(images)
+        if not self.joint_discriminator_pass or len(images) == 1:
+            return [call(x, y) for x, y in zip(images, labels, strict=True)]
+        sizes = tf.stack([tf.shape(x)[0] for x in images])
+        joint = tf.concat([tf.cast(x, images[0].dtype) for x in images], 0)
+        return tf.split(call(joint, None if labels[0] is None else tf.concat(labels, 0)), sizes)
+
+    def discriminate(self, images, labels=None, *, role, training=True, tape=None):
+        """Runs the discriminator on one batch, augmented as `role` says.
 
         Args:
             images: NHWC batch.
             labels: int (B,) class indices when conditional.
-            role: "d_real", "d_fake", "g_fake", "clean" or "consistency".
-            training: passed to the discriminator.
+            role: "d_real", "d_fake", "g_fake", "clean" or "consistency" (see the class
+                docstring).
+            training: passed to the discriminator; no augmentation when False.
             tape: if given, watches the images the discriminator sees (for R1).
 
         Returns:
             `(logits, seen)`: float32 (B,) logits and the images D was fed.
         """
-        if training and role in self._augmented_roles:
-            images = self.augment(images, training=True)
+        images = self._augment(images, role, training)
         if tape is not None:
             tape.watch(images)
-        inputs = images if self.num_classes is None else [images, labels]
-        logits = self.discriminator(inputs, training=training)
-        return tf.reshape(tf.cast(logits, tf.float32), [-1]), images
+        (logits,) = self._run_discriminator([images], [labels], training)
+        return logits, images
 
     def _sample_latents(self, local_batch, seed_generator):
         latents = keras.random.normal(
             (local_batch * _num_replicas(), self.latent_dim), seed=seed_generator
         )
         return _replica_rows(latents, local_batch)
+
+    def _sample_fake_labels(self, local_batch, real_labels):
+        """Labels for a batch of fakes: None, the reals' labels, or uniform draws."""
+        if self.num_classes is None or self.fake_labels == "reals":
+            return real_labels
+        labels = keras.random.randint(
+            (local_batch * _num_replicas(),),
+            0,
+            self.num_classes,
+            seed=self.seed_generator,
+            dtype="int32",
+        )
+        return _replica_rows(labels, local_batch)
 
     # --- training -------------------------------------------------------------------
 
@@ -345,30 +442,42 @@ class GAN(keras.Model):
             )
         return data[0], tf.reshape(tf.cast(data[1], tf.int32), [-1])
 
-    def _discriminator_gradients(self, reals, fakes, labels, with_r1):
+    def _consistency_images(self, reals, seen_reals):
+        """The images whose logits consistency regularisation compares with D(T(x))."""
+        if self.consistency_augment is not None:  # T'(T(x))
+            return self.consistency_augment(seen_reals, training=True)
+        if "d_real" in self._augmented_roles:  # x, against D(T(x)) of the D step
+            return reals
+        return self._augment(reals, "consistency")  # T(x), against D(x) of the D step
+
+    def _discriminator_gradients(self, reals, fakes, labels, fake_labels, with_r1):
         variables = self.discriminator.trainable_variables
         with tf.GradientTape() as tape:
             with tf.GradientTape(watch_accessed_variables=False) as r1_tape:
-                real_logits, seen = self.discriminate(
-                    reals, labels, role="d_real", tape=r1_tape if with_r1 else None
+                if with_r1 and self.r1_inputs == "reals":
+                    r1_tape.watch(reals)
+                seen_reals = self._augment(reals, "d_real")
+                if with_r1 and self.r1_inputs == "augmented":
+                    r1_tape.watch(seen_reals)
+                images = [self._augment(fakes, "d_fake"), seen_reals]
+                labels_of = [fake_labels, labels]
+                if self.consistency_weight:
+                    images.append(self._consistency_images(reals, seen_reals))
+                    labels_of.append(labels)
+                fake_logits, real_logits, *others = self._run_discriminator(
+                    images, labels_of, training=True
                 )
-            fake_logits, _ = self.discriminate(fakes, labels, role="d_fake")
             adversarial = self.d_loss_fn(real_logits, fake_logits)
             total = adversarial
             r1 = tf.zeros_like(adversarial)
             if with_r1:
-                # The gradient of the (B,) logits is that of their sum: per-sample dD(x)/dx.
-                r1 = gan_losses.r1_penalty(r1_tape.gradient(real_logits, seen))
+                # The gradient of the (B,) logits is that of their sum: per-sample dD/dx.
+                wrt = reals if self.r1_inputs == "reals" else seen_reals
+                r1 = gan_losses.r1_penalty(r1_tape.gradient(real_logits, wrt))
                 total += (0.5 * self.r1_gamma * self.r1_interval) * r1
             consistency = None
             if self.consistency_weight:
-                if "d_real" in self._augmented_roles:
-                    clean, _ = self.discriminate(reals, labels, role="clean")
-                    augmented = real_logits
-                else:
-                    clean = real_logits
-                    augmented, _ = self.discriminate(reals, labels, role="consistency")
-                consistency = gan_losses.consistency_penalty(clean, augmented)
+                consistency = gan_losses.consistency_penalty(real_logits, others[0])
                 total += self.consistency_weight * consistency
             loss = tf.nn.compute_average_loss(total)
             scaled = self.d_optimizer.scale_loss(loss)
@@ -384,15 +493,19 @@ class GAN(keras.Model):
         return loss, grads, logs
 
     def _discriminator_step(self, reals, labels):
+        snapshot = self._snapshot_state()
         local_batch = tf.shape(reals)[0]
+        fake_labels = self._sample_fake_labels(local_batch, labels)
         fakes = self._call_generator(
             self.generator,
             self._sample_latents(local_batch, self.seed_generator),
-            labels,
+            fake_labels,
             training=True,
         )
         fakes = tf.stop_gradient(fakes)
-        step = lambda with_r1: self._discriminator_gradients(reals, fakes, labels, with_r1)
+        step = lambda with_r1: self._discriminator_gradients(
+            reals, fakes, labels, fake_labels, with_r1
+        )
         if not self.r1_gamma:
             loss, grads, logs = step(False)
             r1_weight = 0.0
@@ -404,7 +517,9 @@ class GAN(keras.Model):
             loss, grads, logs = tf.cond(due, lambda: step(True), lambda: step(False))
             r1_weight = tf.cast(due, tf.float32)
         finite = self._finite(loss, grads, self.d_optimizer)
-        _apply_if(finite, self.d_optimizer, grads, self.discriminator.trainable_variables)
+        self._update_or_restore(
+            finite, self.d_optimizer, grads, self.discriminator.trainable_variables, snapshot
+        )
         for name in ("d_loss", "d_real_logits", "d_fake_logits", "d_real_accuracy"):
             self._track(name, logs[name], finite)
         if self.r1_gamma:
@@ -413,9 +528,11 @@ class GAN(keras.Model):
             self._track("consistency", logs["consistency"], finite)
         return finite
 
-    def _generator_step(self, local_batch, labels):
+    def _generator_step(self, local_batch, real_labels):
+        snapshot = self._snapshot_state()
         variables = self.generator.trainable_variables
         latents = self._sample_latents(local_batch, self.seed_generator)
+        labels = self._sample_fake_labels(local_batch, real_labels)
         with tf.GradientTape() as tape:
             fakes = self._call_generator(self.generator, latents, labels, training=True)
             fake_logits, _ = self.discriminate(fakes, labels, role="g_fake")
@@ -427,9 +544,32 @@ class GAN(keras.Model):
             scaled = self.g_optimizer.scale_loss(loss)
         grads = tape.gradient(scaled, variables)
         finite = self._finite(loss, grads, self.g_optimizer)
-        _apply_if(finite, self.g_optimizer, grads, variables)
+        self._update_or_restore(finite, self.g_optimizer, grads, variables, snapshot)
         self._track("g_loss", adversarial, finite)
         return finite
+
+    def _forward_state(self):
+        """Variables that forward passes update: the networks' non-trainable weights
+        (batch-norm statistics, spectral-norm vectors) and other state of the model
+        outside the EMA copy (e.g. a regulariser's moving average)."""
+        skip = {id(v) for v in self._counters()}
+        if self.ema_generator is not None:
+            skip |= {id(v) for v in self.ema_generator.weights}
+        return [v for v in self.non_trainable_weights if id(v) not in skip]
+
+    def _counters(self):
+        return [self.train_steps, self.nonfinite_streak]
+
+    def _snapshot_state(self):
+        return [tf.identity(v.value) for v in self._forward_state()]
+
+    def _update_or_restore(self, finite, optimizer, grads, variables, snapshot):
+        """Applies the update if `finite`; otherwise puts the forward state back."""
+        _run_if(finite, lambda g: optimizer.apply(g, variables), grads)
+        if snapshot:
+            state = self._forward_state()
+            restore = lambda *values: [v.assign(x) for v, x in zip(state, values, strict=True)]
+            _run_if(tf.logical_not(finite), restore, *snapshot)
 
     def _finite(self, loss, grads, optimizer):
         """True on every replica iff the loss is finite on every replica, and so are the
@@ -450,16 +590,18 @@ class GAN(keras.Model):
         values = tf.where(finite, values, tf.zeros_like(values))
         self._trackers[name].update_state(values, sample_weight=weight * tf.ones_like(values))
 
-    def _update_ema(self):
+    def _update_ema(self, finite):
+        """Moves the EMA copy toward the generator, unless the G update was skipped."""
         step = tf.cast(self.train_steps, tf.float32)
         decay = tf.where(step < self.ema_start_step, 0.0, self.ema_decay)
         assignments = []
         for average, weight in zip(self.ema_generator.weights, self.generator.weights, strict=True):
             if weight.trainable:
                 value = weight + tf.cast(decay, weight.dtype) * (average - weight)
-            else:  # e.g. batch-norm statistics: copied, as StyleGAN2 copies buffers
+            else:  # spectral-norm vectors, batch-norm statistics: copied, as StyleGAN2
+                # copies buffers (sampling replaces the latter by standing statistics)
                 value = tf.identity(weight)
-            assignments.append((average, value))
+            assignments.append((average, tf.where(finite, value, average)))
         _assign_on_replicas(assignments)
 
     def train_step(self, data):
@@ -471,9 +613,10 @@ class GAN(keras.Model):
         for i, reals in enumerate(image_parts):
             part_labels = label_parts[i] if label_parts is not None else labels
             all_finite &= self._discriminator_step(reals, part_labels)
-        all_finite &= self._generator_step(tf.shape(image_parts[-1])[0], part_labels)
+        g_finite = self._generator_step(tf.shape(image_parts[-1])[0], part_labels)
+        all_finite &= g_finite
         if self.ema_generator is not None:
-            self._update_ema()
+            self._update_ema(g_finite)
         bad = tf.cast(tf.logical_not(all_finite), "int64")
         # Keras averages metric results over replicas; every replica sees the same `bad`.
         self._trackers["nonfinite_steps"].update_state(tf.cast(bad, tf.float32))
@@ -515,9 +658,48 @@ class GAN(keras.Model):
     # --- sampling and export --------------------------------------------------------
 
     def _sampling_generator(self, use_ema):
-        return (
-            self.ema_generator if use_ema and self.ema_generator is not None else (self.generator)
-        )
+        if not use_ema or self.ema_generator is None:
+            return self.generator
+        if self._standing_statistics_step != int(self.train_steps):
+            self.update_standing_statistics()
+        return self.ema_generator
+
+    def update_standing_statistics(self):
+        """Gives the EMA generator batch-norm statistics of its own.
+
+        The moving statistics of the EMA generator would otherwise be those of the
+        trained generator, whose weights differ. Each batch-norm layer's moving mean and
+        variance become the average of the EMA generator's own batch statistics over
+        `standing_statistics_batches` batches of 64 latents (and uniform labels) drawn
+        from fixed seeds, so the result is repeatable and no random stream of the model
+        moves. `generate` and `export_generator` call it whenever `train_steps` has
+        changed since the last call; a generator without batch normalization is left
+        as it is.
+        """
+        self._standing_statistics_step = int(self.train_steps)
+        layers = _batch_norm_layers(self.ema_generator)
+        if not layers:
+            return
+        momenta = [layer.momentum for layer in layers]
+        totals = [np.zeros(v.shape) for layer in layers for v in _moments(layer)]
+        try:
+            for layer in layers:  # moving statistics := those of the batch just seen
+                layer.momentum = 0.0
+            for i in range(self.standing_statistics_batches):
+                latents = keras.random.normal((64, self.latent_dim), seed=i)
+                labels = None
+                if self.num_classes is not None:
+                    labels = keras.random.randint((64,), 0, self.num_classes, seed=i, dtype="int32")
+                self._call_generator(self.ema_generator, latents, labels, training=True)
+                moments = [v for layer in layers for v in _moments(layer)]
+                for total, value in zip(totals, moments, strict=True):
+                    total += np.asarray(value, np.float64)
+        finally:
+            for layer, momentum in zip(layers, momenta, strict=True):
+                layer.momentum = momentum
+        moments = [v for layer in layers for v in _moments(layer)]
+        for variable, total in zip(moments, totals, strict=True):
+            variable.assign(total / self.standing_statistics_batches)
 
     def generate(self, num_or_latents, labels=None, use_ema=True):
         """Generates images.
@@ -600,7 +782,8 @@ class GAN(keras.Model):
     def checkpoint_items(self):
         """Everything a resume needs, for `tf.train.Checkpoint(**gan.checkpoint_items())`:
         every weight of both networks and of the EMA generator, both optimizers (call
-        `compile` first), the step and non-finite counters and the seed-generator states.
+        `compile` first), the step and non-finite counters, the seed-generator states,
+        and every other weight of the model (e.g. a regulariser's moving average).
 
         Weights are listed explicitly, by position: TensorFlow's checkpoint graph does not
         descend into Keras 3 layers held in Python lists (e.g. a backbone's blocks), so
@@ -616,6 +799,11 @@ class GAN(keras.Model):
         }
         if self.ema_generator is not None:
             items["ema_generator_weights"] = list(self.ema_generator.weights)
+        listed = {id(w) for weights in items.values() if isinstance(weights, list) for w in weights}
+        listed |= {id(v) for v in self._counters()}
+        others = [w for w in self.weights if id(w) not in listed]
+        if others:
+            items["other_weights"] = others
         items.update({f"random_state_{i}": s for i, s in enumerate(self._random_states())})
         return items
 
@@ -626,6 +814,7 @@ class GAN(keras.Model):
             store[f"random_state_{i}"] = state
 
     def load_own_variables(self, store):
+        self._standing_statistics_step = None
         states = self._random_states()
         own = {k: store[k] for k in store.keys() if not k.startswith("random_state_")}
         super().load_own_variables(own)

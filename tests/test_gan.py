@@ -22,26 +22,28 @@ BATCH = 8
 NUM_CLASSES = 3
 
 
-def make_generator(num_classes=None):
+def make_generator(num_classes=None, batch_norm=False):
     """Tiny DCGAN-style generator: latents (and labels) -> (B, 8, 8, 3) in [-1, 1]."""
+    norm = keras.layers.BatchNormalization if batch_norm else lambda: lambda x: x
     latents = keras.Input((LATENT_DIM,))
     inputs, x = [latents], latents
     if num_classes:
         labels = keras.Input((), dtype="int32")
         inputs.append(labels)
         x = keras.layers.Multiply()([x, keras.layers.Embedding(num_classes, LATENT_DIM)(labels)])
-    x = keras.layers.Dense(4 * 4 * 8)(x)
+    x = norm()(keras.layers.Dense(4 * 4 * 8)(x))
     x = keras.layers.LeakyReLU(0.2)(keras.layers.Reshape((4, 4, 8))(x))
     x = keras.layers.Conv2DTranspose(8, 4, strides=2, padding="same")(x)
-    x = keras.layers.LeakyReLU(0.2)(x)
+    x = keras.layers.LeakyReLU(0.2)(norm()(x))
     images = keras.layers.Conv2D(3, 3, padding="same", activation="tanh", dtype="float32")(x)
     return keras.Model(inputs if num_classes else latents, images, name="generator")
 
 
-def make_discriminator(num_classes=None):
+def make_discriminator(num_classes=None, batch_norm=False):
     """Tiny DCGAN-style discriminator (projection for labels): images -> (B, 1) logits."""
     images = keras.Input((SIZE, SIZE, 3))
-    x = keras.layers.LeakyReLU(0.2)(keras.layers.Conv2D(8, 3, strides=2, padding="same")(images))
+    x = keras.layers.Conv2D(8, 3, strides=2, padding="same")(images)
+    x = keras.layers.LeakyReLU(0.2)(keras.layers.BatchNormalization()(x) if batch_norm else x)
     x = keras.layers.LeakyReLU(0.2)(keras.layers.Conv2D(8, 3, strides=2, padding="same")(x))
     features = keras.layers.Flatten()(x)
     logits = keras.layers.Dense(1)(features)
@@ -54,11 +56,11 @@ def make_discriminator(num_classes=None):
     return keras.Model([images, labels], logits, name="discriminator")
 
 
-def make_gan(num_classes=None, weights_seed=0, discriminator=None, **kwargs):
+def make_gan(num_classes=None, weights_seed=0, discriminator=None, generator=None, **kwargs):
     keras.utils.set_random_seed(weights_seed)
     kwargs.setdefault("augment", tf_diffaug.DiffAugment(seed=2))
     return GAN(
-        make_generator(num_classes),
+        generator or make_generator(num_classes),
         discriminator or make_discriminator(num_classes),
         latent_dim=LATENT_DIM,
         num_classes=num_classes,
@@ -268,12 +270,36 @@ def test_jit_compiled_step_is_reproducible():
         np.testing.assert_array_equal(a, b)
 
 
+class CountingRegularizer(keras.layers.Layer):
+    """A stateful G regulariser (like StyleGAN2's path-length moving average): its
+    penalty grows with the number of calls, so a resume that loses the count diverges."""
+
+    def __init__(self, value=None):
+        super().__init__()
+        self.value = value
+        self.calls = self.add_weight(shape=(), initializer="zeros", trainable=False)
+
+    def __call__(self, gan, latents, labels, images):
+        self.calls.assign_add(1.0)
+        penalty = 1e-2 * self.calls * tf.reduce_mean(tf.square(images), axis=[1, 2, 3])
+        return penalty if self.value is None else tf.fill(tf.shape(penalty), self.value)
+
+
 @pytest.mark.parametrize("via", ["tf_checkpoint", "keras_weights"])
 def test_resume_is_exact(tmp_path, via):
     data = dataset(real_batch(NUM_CLASSES))
 
     def new_gan(weights_seed):
-        return compile_gan(make_gan(NUM_CLASSES, weights_seed, r1_gamma=1.0, ema_decay=0.9))
+        return compile_gan(
+            make_gan(
+                NUM_CLASSES,
+                weights_seed,
+                r1_gamma=1.0,
+                ema_decay=0.9,
+                generator=make_generator(NUM_CLASSES, batch_norm=True),
+                g_regularizer=CountingRegularizer(),
+            )
+        )
 
     gan = new_gan(0)
     gan.fit(data, epochs=1, steps_per_epoch=2, verbose=0)
@@ -295,6 +321,7 @@ def test_resume_is_exact(tmp_path, via):
     for got, want in zip(state(resumed), expected, strict=True):
         np.testing.assert_array_equal(got, want)
     assert int(resumed.train_steps) == 4
+    assert float(resumed.g_regularizer.calls) == float(gan.g_regularizer.calls) == 4.0
 
 
 class Interrupt(keras.callbacks.Callback):
@@ -324,15 +351,23 @@ def test_backup_and_restore_resumes_exactly(tmp_path):
         np.testing.assert_array_equal(got, want)
 
 
-def test_nonfinite_steps_leave_weights_unchanged_and_are_counted():
-    nan_penalty = lambda gan, latents, labels, images: tf.fill([tf.shape(latents)[0]], np.nan)
-    gan = compile_gan(make_gan(g_regularizer=nan_penalty))
+def test_nonfinite_steps_change_no_variable_and_are_counted():
+    # Batch norm in G and D: the forward passes of a skipped step update their moving
+    # statistics (and the regulariser its count), which must be put back as well.
+    gan = compile_gan(
+        make_gan(
+            generator=make_generator(batch_norm=True),
+            discriminator=make_discriminator(batch_norm=True),
+            g_regularizer=CountingRegularizer(value=np.nan),
+        )
+    )
     reals = real_batch()
     reals[0, 0, 0, 0] = np.nan  # a NaN real makes the D loss NaN
     before = state(gan)
     history = gan.fit(dataset(reals), epochs=1, steps_per_epoch=2, verbose=0)
     for got, want in zip(state(gan), before, strict=True):
         np.testing.assert_array_equal(got, want)
+    assert float(gan.g_regularizer.calls) == 0.0
     assert int(gan.d_optimizer.iterations) == int(gan.g_optimizer.iterations) == 0
     assert history.history["nonfinite_steps"] == [2.0]
     assert int(gan.nonfinite_streak) == 2
@@ -455,4 +490,138 @@ def test_readme_example(tmp_path, monkeypatch):
         namespace["gan"].generate(latents).numpy(),
         rtol=1e-6,
         atol=1e-6,
+    )
+
+
+class Recording(keras.Model):
+    """Wraps a network and records the inputs of every call (run eagerly)."""
+
+    def __init__(self, network, joint_discriminator_pass=False):
+        super().__init__()
+        self.network, self.calls = network, []
+        self.joint_discriminator_pass = joint_discriminator_pass
+
+    def call(self, inputs, training=None):
+        self.calls.append([np.asarray(x) for x in inputs])
+        return self.network(inputs, training=training)
+
+
+def _recorded_fit(fake_labels, joint=False, **kwargs):
+    generator = Recording(make_generator(NUM_CLASSES))
+    discriminator = Recording(make_discriminator(NUM_CLASSES), joint)
+    gan = make_gan(
+        NUM_CLASSES,
+        generator=generator,
+        discriminator=discriminator,
+        augment=Shift(),
+        fake_labels=fake_labels,
+        ema_decay=None,
+        **kwargs,
+    )
+    # No updates: the logs of both steps then compare scoring, not the D update.
+    compile_gan(gan, keras.optimizers.SGD(0.0), keras.optimizers.SGD(0.0), run_eagerly=True)
+    generator.calls.clear()
+    discriminator.calls.clear()
+    reals, labels = real_batch(NUM_CLASSES)
+    history = gan.fit(dataset((reals, labels)), epochs=1, steps_per_epoch=1, verbose=0)
+    return history.history, generator.calls, discriminator.calls, labels
+
+
+def test_fake_labels_are_drawn_uniformly_for_every_step_as_the_reference():
+    _, g_calls, d_calls, labels = _recorded_fit("random")
+    (d_step_g, g_step_g), (d_fakes, d_reals, g_fakes) = g_calls, d_calls
+    np.testing.assert_array_equal(d_reals[1], labels)
+    # D scores the fakes with the labels G generated them for, in both steps.
+    np.testing.assert_array_equal(d_fakes[1], d_step_g[1])
+    np.testing.assert_array_equal(g_fakes[1], g_step_g[1])
+    # Fresh uniform draws: neither the reals' labels nor each other.
+    assert not np.array_equal(d_step_g[1], labels)
+    assert not np.array_equal(g_step_g[1], d_step_g[1])
+    assert set(d_step_g[1]) | set(g_step_g[1]) == set(range(NUM_CLASSES))
+
+
+def test_fake_labels_reals_reuses_the_labels_of_the_reals():
+    _, g_calls, d_calls, labels = _recorded_fit("reals")
+    for call in g_calls + d_calls:
+        np.testing.assert_array_equal(call[1], labels)
+
+
+def test_joint_discriminator_pass_scores_fakes_and_reals_in_one_call():
+    separate, _, separate_calls, _ = _recorded_fit("reals", consistency_weight=1.0)
+    joint, _, joint_calls, labels = _recorded_fit("reals", joint=True, consistency_weight=1.0)
+    # Separate: fakes, reals, consistency images, then the G step. Joint: one D-step call
+    # on the concatenation [fakes, reals, consistency images], then the G step.
+    assert [len(c[0]) for c in separate_calls] == [BATCH] * 4
+    assert [len(c[0]) for c in joint_calls] == [3 * BATCH, BATCH]
+    np.testing.assert_array_equal(joint_calls[0][1], np.concatenate([labels] * 3))
+    # The same D weights score the same images: the logs agree.
+    for name in ("d_loss", "d_real_logits", "d_fake_logits", "consistency", "g_loss"):
+        np.testing.assert_allclose(joint[name], separate[name], rtol=1e-5, err_msg=name)
+
+
+def test_backbones_declare_whether_reals_and_fakes_share_a_pass():
+    from keras_models import biggan, stylegan2
+
+    assert biggan.Discriminator.joint_discriminator_pass is True  # BigGAN's G_D
+    # Minibatch standard deviation must not mix reals and fakes.
+    assert getattr(stylegan2.Discriminator, "joint_discriminator_pass", False) is False
+
+
+class Halve(keras.layers.Layer):
+    def call(self, images, training=None):
+        return images * 0.5
+
+
+def _first_step_logs(**kwargs):
+    gan = make_gan(augment=Shift(), ema_decay=None, **kwargs)
+    compile_gan(gan, keras.optimizers.SGD(0.0), keras.optimizers.SGD(0.0))
+    reals = real_batch()
+    logs = gan.fit(dataset(reals), epochs=1, steps_per_epoch=1, verbose=0).history
+    d = lambda x: gan.discriminator(tf.constant(x), training=False).numpy()[:, 0]
+    return {name: value[0] for name, value in logs.items()}, reals, d
+
+
+def test_r1_with_respect_to_the_reals_goes_through_the_augmentation():
+    # T(x) = roll(x) / 2 + 0.1, so d D(T(x)) / dx = roll^T(dD/dT(x)) / 2: a quarter of the
+    # squared norm of the gradient with respect to the augmented images.
+    augmented, _, _ = _first_step_logs(r1_gamma=1.0, r1_inputs="augmented")
+    reals, _, _ = _first_step_logs(r1_gamma=1.0, r1_inputs="reals")
+    assert augmented["r1"] > 0
+    np.testing.assert_allclose(reals["r1"], augmented["r1"] / 4, rtol=1e-5)
+
+
+@pytest.mark.parametrize("consistency_augment", [None, Halve()])
+def test_consistency_compares_the_reference_pairs(consistency_augment):
+    logs, reals, d = _first_step_logs(
+        consistency_weight=1.0, consistency_augment=consistency_augment
+    )
+    augmented = Shift()(reals).numpy()
+    if consistency_augment is None:  # (D(x) - D(T(x)))^2
+        expected = np.mean((d(reals) - d(augmented)) ** 2)
+    else:  # (D(T'(T(x))) - D(T(x)))^2, T' applied on top of the augmented reals
+        expected = np.mean((d(augmented * 0.5) - d(augmented)) ** 2)
+    np.testing.assert_allclose(logs["consistency"], expected, rtol=1e-4)
+
+
+def test_the_ema_generator_samples_with_standing_statistics(tmp_path):
+    gan = compile_gan(make_gan(generator=make_generator(batch_norm=True), ema_decay=0.9))
+    # EMA weights that differ from G's, as after training: G's moving statistics (here
+    # the initial 0 / 1) do not describe the EMA generator's activations.
+    for average in gan.ema_generator.trainable_weights:
+        average.assign(average * 1.5 + 0.1)
+    latents = np.random.default_rng(0).normal(size=(64, LATENT_DIM)).astype("float32")
+    in_batch = gan.ema_generator(latents, training=True).numpy()  # the reference's sampling
+    alone = np.concatenate([gan.generate(latents[i : i + 1]).numpy() for i in range(64)])
+    np.testing.assert_allclose(alone.mean(), in_batch.mean(), atol=0.03)
+    np.testing.assert_allclose(alone.std(), in_batch.std(), rtol=0.05)
+    seeds = [np.array(s.state) for s in (gan.seed_generator, gan.sample_seed_generator)]
+    np.testing.assert_array_equal(gan.generate(latents).numpy(), gan.generate(latents).numpy())
+    gan.update_standing_statistics()  # repeatable, and moves no random stream
+    np.testing.assert_allclose(gan.generate(latents).numpy(), alone, rtol=1e-5, atol=1e-5)
+    for seed, before in zip((gan.seed_generator, gan.sample_seed_generator), seeds, strict=True):
+        np.testing.assert_array_equal(np.array(seed.state), before)
+    gan.export_generator(str(tmp_path / "export"))
+    serve = tf.saved_model.load(str(tmp_path / "export")).signatures["serving_default"]
+    np.testing.assert_allclose(
+        serve(latents=tf.constant(latents))["images"].numpy(), alone, rtol=1e-5, atol=1e-5
     )

@@ -294,6 +294,9 @@ class Discriminator(_BigGANModel):
     """
 
     _preset_key = "discriminator"
+    # Samples are scored independently, so `keras_models.GAN` scores the reals and fakes
+    # of a D step in one call, as BigGAN's G_D does.
+    joint_discriminator_pass = True
 
     def __init__(
         self,
