@@ -202,7 +202,8 @@ def test_reference_statistics_cache_and_protocol(tmp_path):
             extractor, None, dataset="cifar10", split="test", cache_path=cache
         )
     results = metrics.evaluate_inception(extractor, ref, fake, kid_subsets=5, kid_subset_size=10)
-    fake_features, fake_logits = extractor(fake)
+    fake_features, fake_logits = extractor(metrics.quantize(fake))  # fakes as 8-bit images
+    assert not np.allclose(fake_features, extractor(fake)[0], rtol=1e-4, atol=0)
     assert results["fid"].value == pytest.approx(
         metrics.frechet_distance(ref.features, fake_features), rel=RTOL
     )
@@ -211,7 +212,22 @@ def test_reference_statistics_cache_and_protocol(tmp_path):
     assert protocol["num_real"] == 24 and protocol["num_fake"] == 20
     assert protocol["split"] == "train" and protocol["extractor_sha256"] == extractor.sha256
     assert "bilinear" in protocol["resize"] and protocol["kid_subset_size"] == 10
+    assert protocol["fakes"].startswith("uint8")
     json.dumps(protocol)  # recordable in logs as is
+
+
+def test_quantize_rounds_fakes_to_8_bit_levels_as_the_reference():
+    x = np.array([-1.0, -0.999, 1.0, 1.2, -1.3, 0.0, 1 / 255, 2 / 255 - 1e-4], np.float32)
+    levels = np.array([0, 0, 255, 255, 0, 128, 128, 128])  # floor((x + 1) * 127.5 + 0.5)
+    np.testing.assert_allclose(metrics.quantize(x), levels / 127.5 - 1, atol=1e-7)
+    dataset = tf.data.Dataset.from_tensors((x[None], np.zeros(1)))
+    np.testing.assert_array_equal(
+        next(iter(metrics.quantize(dataset))).numpy()[0], metrics.quantize(x)
+    )
+    images = np.random.default_rng(0).uniform(-1, 1, (4, 8, 8, 3))
+    np.testing.assert_array_equal(
+        metrics.quantize(metrics.quantize(images)), metrics.quantize(images)
+    )
 
 
 def _scipy_pyr_down(images):

@@ -10,6 +10,7 @@ from keras_models.metrics.evaluation import (
     ReferenceStatistics,
     evaluate_inception,
     evaluate_swd,
+    quantize,
 )
 from keras_models.metrics.fid import (
     feature_statistics,
@@ -32,6 +33,7 @@ __all__ = [
     "frechet_distance_from_statistics",
     "inception_score",
     "kernel_distance",
+    "quantize",
     "sliced_wasserstein",
     "sliced_wasserstein_per_scale",
 ]

@@ -1,7 +1,9 @@
 """Metric results that carry their protocol, and cached reference statistics.
 
 A FID is only comparable to another FID computed with the same feature extractor (file
-checksum), resize method, number of real and fake images and real split. Every
+checksum), resize method, number of real and fake images, real split and treatment of
+the fakes. Generated images are quantised to 8 bits before any metric (`quantize`), as
+the authors' evaluation code does, so that fakes are measured like the stored reals. Every
 `MetricResult` records these in `protocol`, and `ReferenceStatistics` refuses a cache
 file made under another protocol, so that numbers are not compared across protocols by
 accident.
@@ -12,6 +14,7 @@ import json
 import os
 
 import numpy as np
+import tensorflow as tf
 
 from keras_models.metrics.fid import feature_statistics, frechet_distance_from_statistics
 from keras_models.metrics.inception_score import inception_score
@@ -19,6 +22,25 @@ from keras_models.metrics.kid import kernel_distance
 from keras_models.metrics.swd import sliced_wasserstein_per_scale
 
 SWD_EXTRACTOR = "laplacian-pyramid 7x7 patches (ProGAN SWD)"
+FAKE_QUANTIZATION = "uint8, floor((x + 1) * 127.5 + 0.5)"
+
+
+def quantize(images):
+    """Generated images in [-1, 1] rounded to the 256 levels of an 8-bit image.
+
+    The authors' BigGAN (`inception_tf.py`) and StyleGAN2 (`convert_images_to_uint8`)
+    evaluations feed Inception uint8 fakes: `floor((x + 1) * 127.5 + 0.5)`, clipped to
+    [0, 255]. Returned back in [-1, 1] (as float32), where the extractors take images.
+
+    Args:
+        images: float array (N, H, W, C), or a `tf.data.Dataset` of such batches (or of
+            `(images, labels)` tuples).
+    """
+    if isinstance(images, tf.data.Dataset):
+        first = lambda batch, *rest: batch
+        return images.map(first).map(lambda x: tf.numpy_function(quantize, [x], tf.float32))
+    levels = np.floor(np.clip((np.asarray(images, np.float32) + 1.0) * 127.5 + 0.5, 0, 255))
+    return (levels / 127.5 - 1.0).astype(np.float32)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,7 +135,8 @@ def evaluate_inception(
     Args:
         extractor: the `InceptionFeatures` that made `reference`.
         reference: `ReferenceStatistics` of the real images.
-        fake_images: generated images in [-1, 1] (array or dataset).
+        fake_images: generated images in [-1, 1] (array or dataset); quantised to 8
+            bits first (`quantize`).
         kid_subsets: KID subsets.
         kid_subset_size: KID subset size.
         is_splits: Inception Score splits.
@@ -127,8 +150,8 @@ def evaluate_inception(
             f"{reference.protocol.get('extractor_sha256')} vs "
             f"{extractor.protocol['extractor_sha256']}."
         )
-    features, logits = extractor(fake_images)
-    protocol = dict(reference.protocol, num_fake=len(features))
+    features, logits = extractor(quantize(fake_images))
+    protocol = dict(reference.protocol, num_fake=len(features), fakes=FAKE_QUANTIZATION)
     fid = frechet_distance_from_statistics(
         reference.mu, reference.sigma, *feature_statistics(features)
     )
@@ -143,8 +166,10 @@ def evaluate_inception(
 
 
 def evaluate_swd(real_images, fake_images, *, split=None, seed=0):
-    """Multi-scale SWD with its protocol; `protocol["per_scale"]` has each scale's value."""
-    per_scale = sliced_wasserstein_per_scale(real_images, fake_images, seed)
+    """Multi-scale SWD with its protocol; `protocol["per_scale"]` has each scale's value.
+
+    The fakes are quantised to 8 bits first (`quantize`), as the reals were stored."""
+    per_scale = sliced_wasserstein_per_scale(real_images, quantize(fake_images), seed)
     count = min(len(real_images), len(fake_images))
     protocol = {
         "feature_extractor": SWD_EXTRACTOR,
@@ -153,6 +178,7 @@ def evaluate_swd(real_images, fake_images, *, split=None, seed=0):
         "num_real": count,
         "num_fake": count,
         "split": split,
+        "fakes": FAKE_QUANTIZATION,
         "seed": seed,
         "per_scale": {str(k): v for k, v in per_scale.items()},
     }

@@ -5,13 +5,18 @@ optional `"generator"` / `"discriminator"` parts, and a `"training"` part record
 the source trained it (for `keras_models.GAN`, `train.py` and users; the backbones
 ignore it), with the same keys as the BigGAN presets: Adam is
 `Adam(g_learning_rate / d_learning_rate, adam_beta_1, adam_beta_2, adam_epsilon)`, and the
-generator EMA's `ema_decay` comes from StyleGAN2's half-life in thousands of images
-(`_ema_decay`). `r1_interval` / `pl_interval`
-are the lazy-regularisation intervals (1 = every step, as DiffAugment's code runs);
-`pl_weight` 0 means no path-length regularisation.
+generator EMA (`ema_decay`, `ema_start_step`) comes from StyleGAN2's half-life in
+thousands of images (`_ema`). `r1_interval` / `pl_interval` are the lazy-regularisation
+intervals (1 = every step, as DiffAugment's code runs); a lazy regulariser is added to
+the loss of the step it is due in, multiplied by its interval, as the
+`lazy_regularization` branch of DiffAugment-stylegan2's training_loop.py does.
+`pl_weight` 0 means no path-length regularisation. `r1_inputs` names the loss of
+DiffAugment-stylegan2/training/loss.py: "augmented" is `ns_r1_DiffAugment`, "reals" is
+`ns_DiffAugment_r1`.
 """
 
 import copy
+import math
 
 _ADAM = {
     "g_learning_rate": 0.002,
@@ -22,9 +27,14 @@ _ADAM = {
 }
 
 
-def _ema_decay(half_life_kimg, batch_size):
-    """StyleGAN2 gives the generator EMA as a half-life in thousands of images."""
-    return 0.5 ** (batch_size / (half_life_kimg * 1000))
+def _ema(half_life_kimg, batch_size):
+    """StyleGAN2 gives the generator EMA as a half-life in thousands of images, and starts
+    it after one half-life (training_loop.py: `ema_start_kimg` defaults to `G_ema_kimg`;
+    before that Gs = G)."""
+    return {
+        "ema_decay": 0.5 ** (batch_size / (half_life_kimg * 1000)),
+        "ema_start_step": math.ceil(half_life_kimg * 1000 / batch_size),
+    }
 
 
 PRESETS = {
@@ -39,54 +49,60 @@ PRESETS = {
             "loss": "non_saturating",
             "r1_gamma": 0.1,
             "r1_interval": 1,
+            "r1_inputs": "augmented",
             "pl_weight": 0.0,
             "batch_size": 32,
             "x_flip": True,
             "policy": "color,translation,cutout",
             "kimg": 25000,
-            "ema_decay": _ema_decay(1000, 32),
+            **_ema(1000, 32),
             **_ADAM,
         },
     },
     # 100-shot Obama / Grumpy cat / Panda and AnimalFace cat/dog: source
     # mit-han-lab/data-efficient-gans, DiffAugment-stylegan2/run_low_shot.py defaults
     # (256 px, StyleGAN2 default width fmap_base 16384, batch 16, 300 kimg, gamma 10 from
-    # training/loss.py, mirror augment, EMA half-life 10 kimg from training_loop.py).
+    # training/loss.py, whose loss there is ns_DiffAugment_r1: R1 with respect to the
+    # un-augmented reals; mirror augment, EMA half-life 10 kimg from training_loop.py).
     "fewshot256": {
         "model": {"resolution": 256, "fmap_base": 16384, "fmap_max": 512},
         "training": {
             "loss": "non_saturating",
             "r1_gamma": 10.0,
             "r1_interval": 1,
+            "r1_inputs": "reals",
             "pl_weight": 0.0,
             "batch_size": 16,
             "x_flip": True,
             "policy": "color,translation,cutout",
             "kimg": 300,
-            "ema_decay": _ema_decay(10, 16),
+            **_ema(10, 16),
             **_ADAM,
         },
     },
     # FFHQ 1024 px, StyleGAN2 config F: source NVlabs/stylegan2 run_training.py
     # (config-f: fmap_base 16384 (fmaps=1), batch 32, gamma 10, lazy R1 every 16 D steps,
     # path-length weight 2 every 4 G steps, style mixing 0.9, mirror augment, 25000 kimg,
-    # EMA half-life 10 kimg; with lazy regularisation the reference also scales each
-    # optimizer by c = interval / (interval + 1), which train.py applies). A GPU/TPU
-    # configuration; DiffAugment policy for few-image FFHQ as in run_ffhq.py of
-    # DiffAugment-stylegan2.
+    # EMA half-life 10 kimg). A GPU/TPU configuration; DiffAugment policy and loss
+    # (ns_r1_DiffAugment) for few-image FFHQ as in run_ffhq.py of DiffAugment-stylegan2.
+    # Lazy regularisation follows DiffAugment-stylegan2's training_loop.py: the penalty is
+    # added inside the loss step it is due in, so Adam is not rescaled (NVlabs runs it as
+    # a separate step and rescales Adam by c = interval / (interval + 1); see the README's
+    # differences table).
     "ffhq1024": {
         "model": {"resolution": 1024, "fmap_base": 16384, "fmap_max": 512},
         "training": {
             "loss": "non_saturating",
             "r1_gamma": 10.0,
             "r1_interval": 16,
+            "r1_inputs": "augmented",
             "pl_weight": 2.0,
             "pl_interval": 4,
             "batch_size": 32,
             "x_flip": True,
             "policy": "color,translation,cutout",
             "kimg": 25000,
-            "ema_decay": _ema_decay(10, 32),
+            **_ema(10, 32),
             **_ADAM,
         },
     },
