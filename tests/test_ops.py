@@ -174,6 +174,38 @@ def test_translation_and_cutout_sizes_match_design(side, k, c):
     assert centers.min() == 0 and centers.max() == side + (1 - c % 2) - 1
 
 
+RATIOS = (0.1, 0.15, 0.3, 1 / 3, 0.35, 0.45, 0.65, 0.7, 0.85, 0.9)
+
+
+def test_scaled_size_rounds_in_float32_for_static_and_dynamic_sides():
+    """One rounding rule, the paper's float32 `tf.cast(size * ratio + 0.5, tf.int32)`,
+    whether the side is a Python int (static shape) or a tensor (dynamic shape)."""
+    sides = np.arange(1, 513)
+    in_float64 = 0
+    for ratio in RATIOS:
+        expected = (sides.astype(np.float32) * np.float32(ratio) + np.float32(0.5)).astype(int)
+        static = [ops.scaled_size(int(side), ratio) for side in sides]
+        np.testing.assert_array_equal(static, expected, err_msg=f"ratio={ratio}")
+        dynamic = ops.scaled_size(tf.constant(sides, tf.int32), ratio)
+        np.testing.assert_array_equal(dynamic.numpy(), expected, err_msg=f"ratio={ratio}")
+        in_float64 += np.sum((sides * ratio + 0.5).astype(int) != expected)
+    assert in_float64 > 0  # the sweep contains sides where float64 rounding differs
+    assert ops.scaled_size(45, 0.7) == 32
+
+
+def test_cutout_size_is_the_same_for_static_and_dynamic_shapes():
+    """45 px with cutout_ratio=0.7: a 32 x 32 square (float32), not 31 x 31 (float64)."""
+    x = np.ones((1, 45, 45, 3), np.float32)
+    layer = tf_diffaug.DiffAugment("cutout", cutout_ratio=0.7)
+    params = {"cutout": tf.constant([[22, 22]], tf.int32)}
+    dynamic = tf.function(
+        lambda images: layer.transform_images(images, params),
+        input_signature=[tf.TensorSpec((None, None, None, 3))],
+    )
+    for out in (layer.transform_images(x, params), dynamic(x)):
+        assert (out.numpy()[0] == 0).all(axis=-1).sum() == 32 * 32
+
+
 def test_non_square_bounds_use_each_side():
     params = draw_many("translation,cutout", 16, 40)
     t, centers = params["translation"], params["cutout"]

@@ -19,6 +19,7 @@ too, never a scatter). Where XLA and TensorFlow's kernels favour different formu
 import dataclasses
 from collections.abc import Callable
 
+import numpy as np
 import tensorflow as tf
 
 try:  # private: TensorFlow has no public way to ask whether a trace is for XLA
@@ -79,12 +80,15 @@ class Draw:
 
 
 def scaled_size(side, ratio):
-    """int(side * ratio + 0.5): the translation bound k and the cutout side c.
+    """int(side * ratio + 0.5) in float32: the translation bound k and the cutout side c.
 
-    Static (Python int) when `side` is static, so that XLA sees constant shapes.
+    Float32 as in the paper's code (`tf.cast(tf.cast(size, tf.float32) * ratio + 0.5,
+    tf.int32)`), for static and dynamic sides alike: in float64, 45 * 0.7 + 0.5 is just
+    below 32 and would truncate to 31. Static (a Python int) when `side` is static, so
+    that XLA sees constant shapes.
     """
     if isinstance(side, int):
-        return int(side * ratio + 0.5)
+        return int(np.float32(side) * np.float32(ratio) + np.float32(0.5))
     return tf.cast(tf.cast(side, tf.float32) * ratio + 0.5, tf.int32)
 
 
