@@ -4,22 +4,21 @@ Every op works on a float NHWC batch and is differentiable with respect to the i
 Its entry in `OPS` draws the per-sample parameters stored under the op's name in the
 transformation dict, and composes the op into the transformation:
 
-| op            | parameter per sample b                        | formula                       |
-|---------------|-----------------------------------------------|-------------------------------|
-| `brightness`  | b ~ U[-0.5, 0.5), float32 (B,)                | x + b                         |
-| `saturation`  | s ~ U[0, 2), float32 (B,)                     | (x - m) s + m, m = mean_c(x)  |
-| `contrast`    | c ~ U[0.5, 1.5), float32 (B,)                 | (x - m) c + m, m = mean_hwc(x)|
-| `translation` | (ty, tx), int32 (B, 2), each in [-k, k]       | out[h, w] = x[h + ty, w + tx] |
-| `cutout`      | (cy, cx), int32 (B, 2), each in [0, side + (1 - c % 2)) | zero a c x c square |
-| `flip`        | bool (B,)                                     | left-right flip               |
-| `rotate90`    | k in {0, 1, 2, 3}, int32 (B,)                 | `np.rot90(x, k)`              |
+- `brightness`: float32 (B,), b ~ U[-0.5, 0.5); x + b.
+- `saturation`: float32 (B,), s ~ U[0, 2); (x - m) * s + m, m = mean over channels.
+- `contrast`: float32 (B,), c ~ U[0.5, 1.5); (x - m) * c + m, m = mean over H, W, C.
+- `translation`: int32 (B, 2) = (ty, tx), each in [-k, k]; out[h, w] = x[h + ty, w + tx],
+  zero where the source lies outside the image.
+- `cutout`: int32 (B, 2) = (cy, cx), each in [0, side + (1 - c % 2)); zero rows
+  [cy - c//2, cy - c//2 + c) x columns [cx - c//2, cx - c//2 + c), clipped to the image.
+- `flip` (extra): bool (B,); left-right flip where True.
+- `rotate90` (extra, square images): int32 (B,) k in {0, 1, 2, 3}; `np.rot90(x, k)`.
 
-k = int(side * translation_ratio + 0.5) and c = int(side * cutout_ratio + 0.5), in float32,
-with side = H for ty, cy and W for tx, cx (`geometry.Sizes`). Translation is zero where
-the source lies outside the image; the cutout square covers rows [cy - c//2, cy - c//2 + c)
-x columns [cx - c//2, cx - c//2 + c), clipped to the image. These are the semantics of the
-paper's TensorFlow code (mit-han-lab/data-efficient-gans, `DiffAugment_tf.py`);
-`flip` and `rotate90` are extras.
+Here k = int(side * translation_ratio + 0.5) and c = int(side * cutout_ratio + 0.5),
+computed in float32, with side = H for ty, cy and W for tx, cx (`geometry.Sizes`). These
+are the semantics of the paper's TensorFlow code (mit-han-lab/data-efficient-gans,
+`DiffAugment_tf.py`). With `probability < 1`, skipped samples get the entry's identity
+parameters; cutout, which has none, records them in a bool `"cutout_applied"` entry.
 
 Color ops compose into a `color.ColorAffine` and translation/cutout into a
 `geometry.Geometry`, which `transform.transform` applies in one fused pass; `flip` and
@@ -63,6 +62,16 @@ class Op:
     num_draws: int = 1
 
 
+def _uniform(minval, maxval):
+    """A sampler of (B,) float32 in [minval, maxval)."""
+    return lambda draw, sizes: draw.uniform(minval, maxval)
+
+
+def _constant(value, dtype=tf.float32, shape=()):
+    """Identity parameters: a (B, *shape) tensor filled with `value`."""
+    return lambda batch: tf.fill((batch, *shape), tf.constant(value, dtype))
+
+
 def _sample_translation(draw, sizes):
     ky, kx = sizes.max_shift
     return tf.stack([draw.randint(-ky, ky + 1), draw.randint(-kx, kx + 1)], axis=1)
@@ -73,6 +82,14 @@ def _sample_cutout(draw, sizes):
     cy = draw.randint(0, sizes.height + (1 - ch % 2))
     cx = draw.randint(0, sizes.width + (1 - cw % 2))
     return tf.stack([cy, cx], axis=1)
+
+
+def _sample_flip(draw, sizes):
+    return draw.uniform(0.0, 1.0) < 0.5
+
+
+def _sample_rotate90(draw, sizes):
+    return draw.randint(0, 4)
 
 
 def _flip(images, flip):
@@ -99,60 +116,24 @@ def _rotate90(images, rotate90):
     return tf.where(k >= 2, tf.reverse(images, axis=[2]), images)
 
 
+# One row per op: name, kind, sample, apply, identity (and num_draws where not 1).
 OPS = {
     op.name: op
     for op in (
-        Op(
-            "brightness",
-            COLOR,
-            sample=lambda draw, sizes: draw.uniform(-0.5, 0.5),
-            apply=ColorAffine.brightness,
-            identity=lambda batch: tf.zeros((batch,)),
-        ),
-        Op(
-            "saturation",
-            COLOR,
-            sample=lambda draw, sizes: draw.uniform(0.0, 2.0),
-            apply=ColorAffine.saturation,
-            identity=lambda batch: tf.ones((batch,)),
-        ),
-        Op(
-            "contrast",
-            COLOR,
-            sample=lambda draw, sizes: draw.uniform(0.5, 1.5),
-            apply=ColorAffine.contrast,
-            identity=lambda batch: tf.ones((batch,)),
-        ),
+        Op("brightness", COLOR, _uniform(-0.5, 0.5), ColorAffine.brightness, _constant(0.0)),
+        Op("saturation", COLOR, _uniform(0.0, 2.0), ColorAffine.saturation, _constant(1.0)),
+        Op("contrast", COLOR, _uniform(0.5, 1.5), ColorAffine.contrast, _constant(1.0)),
         Op(
             "translation",
             GEOMETRY,
-            sample=_sample_translation,
-            apply=Geometry.translation,
-            identity=lambda batch: tf.zeros((batch, 2), tf.int32),
+            _sample_translation,
+            Geometry.translation,
+            _constant(0, tf.int32, (2,)),
             num_draws=2,
         ),
-        Op(
-            "cutout",
-            GEOMETRY,
-            sample=_sample_cutout,
-            apply=Geometry.cutout,
-            identity=None,
-            num_draws=2,
-        ),
-        Op(
-            "flip",
-            IMAGE,
-            sample=lambda draw, sizes: draw.uniform(0.0, 1.0) < 0.5,
-            apply=_flip,
-            identity=lambda batch: tf.zeros((batch,), tf.bool),
-        ),
-        Op(
-            "rotate90",
-            IMAGE,
-            sample=lambda draw, sizes: draw.randint(0, 4),
-            apply=_rotate90,
-            identity=lambda batch: tf.zeros((batch,), tf.int32),
-        ),
+        Op("cutout", GEOMETRY, _sample_cutout, Geometry.cutout, None, num_draws=2),
+        Op("flip", IMAGE, _sample_flip, _flip, _constant(False, tf.bool)),
+        Op("rotate90", IMAGE, _sample_rotate90, _rotate90, _constant(0, tf.int32)),
     )
 }
 
