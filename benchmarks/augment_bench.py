@@ -8,7 +8,8 @@ timed function (ours from the layer's SeedGenerator, the port with stateful `tf.
 the paper does) and back-propagate to the images. Timings are interleaved across variants
 and the median of `--repeats` trials is reported, so that a shared, noisy machine affects
 all variants alike; compare the ratio columns, not the absolute numbers. The graph and XLA
-columns time the two formulations that `tf_diffaug.ops.compiling_with_xla` chooses between.
+columns time the two formulations that `tf_diffaug.transform.compiling_with_xla`
+chooses between.
 """
 
 import argparse

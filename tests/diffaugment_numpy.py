@@ -8,7 +8,8 @@ import numpy as np
 
 
 def scaled_size(side, ratio):
-    return int(side * ratio + 0.5)
+    """int(side * ratio + 0.5), computed in float32 as the paper's code does."""
+    return int(np.float32(side) * np.float32(ratio) + np.float32(0.5))
 
 
 def brightness(x, b):

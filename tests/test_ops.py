@@ -6,7 +6,8 @@ import tensorflow as tf
 
 import tf_diffaug
 from tests import diffaugment_numpy as ref
-from tf_diffaug import ops
+from tf_diffaug import geometry, registry
+from tf_diffaug import random as draws
 
 RNG = np.random.default_rng(0)
 TOL = dict(rtol=1e-6, atol=1e-6)
@@ -166,12 +167,44 @@ def test_color_parameters_stay_in_range_and_reach_both_ends():
 
 @pytest.mark.parametrize("side, k, c", [(32, 4, 16), (64, 8, 32), (128, 16, 64), (256, 32, 128)])
 def test_translation_and_cutout_sizes_match_design(side, k, c):
-    assert ops.scaled_size(side, 0.125) == k and ops.scaled_size(side, 0.5) == c
+    assert geometry.scaled_size(side, 0.125) == k and geometry.scaled_size(side, 0.5) == c
     params = draw_many("translation,cutout", side, side, batch=2048)
     t, centers = params["translation"], params["cutout"]
     assert t.dtype == np.int32 and t.shape == (2048, 2)
     assert t.min() == -k and t.max() == k
     assert centers.min() == 0 and centers.max() == side + (1 - c % 2) - 1
+
+
+RATIOS = (0.1, 0.15, 0.3, 1 / 3, 0.35, 0.45, 0.65, 0.7, 0.85, 0.9)
+
+
+def test_scaled_size_rounds_in_float32_for_static_and_dynamic_sides():
+    """One rounding rule, the paper's float32 `tf.cast(size * ratio + 0.5, tf.int32)`,
+    whether the side is a Python int (static shape) or a tensor (dynamic shape)."""
+    sides = np.arange(1, 513)
+    in_float64 = 0
+    for ratio in RATIOS:
+        expected = (sides.astype(np.float32) * np.float32(ratio) + np.float32(0.5)).astype(int)
+        static = [geometry.scaled_size(int(side), ratio) for side in sides]
+        np.testing.assert_array_equal(static, expected, err_msg=f"ratio={ratio}")
+        dynamic = geometry.scaled_size(tf.constant(sides, tf.int32), ratio)
+        np.testing.assert_array_equal(dynamic.numpy(), expected, err_msg=f"ratio={ratio}")
+        in_float64 += np.sum((sides * ratio + 0.5).astype(int) != expected)
+    assert in_float64 > 0  # the sweep contains sides where float64 rounding differs
+    assert geometry.scaled_size(45, 0.7) == 32
+
+
+def test_cutout_size_is_the_same_for_static_and_dynamic_shapes():
+    """45 px with cutout_ratio=0.7: a 32 x 32 square (float32), not 31 x 31 (float64)."""
+    x = np.ones((1, 45, 45, 3), np.float32)
+    layer = tf_diffaug.DiffAugment("cutout", cutout_ratio=0.7)
+    params = {"cutout": tf.constant([[22, 22]], tf.int32)}
+    dynamic = tf.function(
+        lambda images: layer.transform_images(images, params),
+        input_signature=[tf.TensorSpec((None, None, None, 3))],
+    )
+    for out in (layer.transform_images(x, params), dynamic(x)):
+        assert (out.numpy()[0] == 0).all(axis=-1).sum() == 32 * 32
 
 
 def test_non_square_bounds_use_each_side():
@@ -306,11 +339,11 @@ def test_every_op_passes_a_nonzero_gradient(name):
 
 
 @pytest.mark.parametrize("name", tf_diffaug.list_ops())
-def test_each_op_function_pair_matches_the_reference(name):
-    """`ops.OPS[name].sample` / `.apply` on their own, outside the fused policy path."""
+def test_each_registry_entry_samples_parameters_that_apply_as_the_reference(name):
+    """`registry.OPS[name].sample` on its own, with exactly `num_draws` rows of bits."""
     x = images(6, 10, 10)
-    config = tf_diffaug.DiffAugment(name).policy
-    draw = ops.Draw(tf.constant([5, 6]), 6, ops.OPS[name].num_draws)
-    params = ops.OPS[name].sample(draw, 6, 10, 10, config)
-    out = ops.OPS[name].apply(tf.constant(x), params, config).numpy()
+    op = registry.OPS[name]
+    draw = draws.Draw(tf.constant([5, 6]), 6, op.num_draws)
+    params = op.sample(draw, geometry.Sizes.of(tf.constant(x), 0.125, 0.5))
+    out = transform(name, x, {name: params.numpy()})
     np.testing.assert_allclose(out, ref.augment(x, {name: params.numpy()}, [name]), **TOL)

@@ -5,7 +5,11 @@ import dataclasses
 import keras
 import tensorflow as tf
 
-from tf_diffaug import ops
+from tf_diffaug import random
+from tf_diffaug.color import ColorAffine
+from tf_diffaug.geometry import Geometry, Sizes
+from tf_diffaug.registry import COLOR, GEOMETRY, GROUPS, OPS
+from tf_diffaug.transform import transform
 
 DEFAULT_POLICY = "color,translation,cutout"
 DATA_FORMATS = ("channels_last", "channels_first")
@@ -16,7 +20,7 @@ def list_ops():
 
     `"color"` is also accepted and expands to `brightness,saturation,contrast`.
     """
-    return list(ops.OPS)
+    return list(OPS)
 
 
 def parse_policy(policy):
@@ -32,12 +36,12 @@ def parse_policy(policy):
     for name in (str(n).strip().lower() for n in names):
         if not name:
             continue
-        if name in ops.GROUPS:
-            expanded.extend(ops.GROUPS[name])
-        elif name in ops.OPS:
+        if name in GROUPS:
+            expanded.extend(GROUPS[name])
+        elif name in OPS:
             expanded.append(name)
         else:
-            valid = ", ".join([*ops.GROUPS, *ops.OPS])
+            valid = ", ".join([*GROUPS, *OPS])
             raise ValueError(
                 f"Unknown DiffAugment op {name!r}. Valid ops are: {valid}. "
                 f"Received: policy={policy!r}"
@@ -128,14 +132,14 @@ class Policy:
         """Draws the transformation dict for `images` from a (2,) int seed tensor."""
         images = self._to_nhwc(self.check_images(images))
         batch = tf.shape(images)[0]
-        height, width = ops._static_or_dynamic_hw(images)
+        sizes = Sizes.of(images, self.translation_ratio, self.cutout_ratio)
         gated = self.probability < 1.0
-        count = sum(ops.OPS[name].num_draws + gated for name in self.ops)
-        draw = ops.Draw(base_seed, batch, count)
+        count = sum(OPS[name].num_draws + gated for name in self.ops)
+        draw = random.Draw(base_seed, batch, count)
         params = {}
         for name in self.ops:
-            op = ops.OPS[name]
-            values = op.sample(draw, batch, height, width, self)
+            op = OPS[name]
+            values = op.sample(draw, sizes)
             if gated:
                 applied = draw.uniform(0.0, 1.0) < self.probability
                 if op.identity is None:
@@ -162,26 +166,27 @@ class Policy:
         # then cast back so that output dtype = input dtype.
         work = tf.float64 if dtype == tf.float64 else tf.float32
         x = self._to_nhwc(tf.cast(images, work))
+        sizes = Sizes.of(x, self.translation_ratio, self.cutout_ratio)
         # Runs of color ops and of translation/cutout ops are composed as they come and
-        # applied together by `ops.transform`: a color run followed by a geometry run is
-        # one pass forward and one backward.
+        # applied together by `transform`: a color run followed by a geometry run is one
+        # pass forward and one backward.
         color = geometry = None
         for name in self.ops:
-            op = ops.OPS[name]
+            op = OPS[name]
             value, applied = params[name], params.get(f"{name}_applied")
-            if op.fusion == "color":
+            if op.kind == COLOR:  # gated by identity parameters, never by `applied`
                 if geometry is not None:  # color after a shift sees the zero padding
-                    x, color, geometry = ops.transform(x, color, geometry), None, None
-                color = ops.compose(color, name, value, applied, x, self)
-            elif op.fusion == "geometry":
-                geometry = ops.compose(geometry, name, value, applied, x, self)
+                    x, color, geometry = transform(x, color, geometry), None, None
+                color = op.apply(color or ColorAffine.identity(value), tf.cast(value, tf.float32))
+            elif op.kind == GEOMETRY:
+                geometry = op.apply(geometry or Geometry(sizes), value, applied)
             else:
-                x, color, geometry = ops.transform(x, color, geometry), None, None
-                augmented = op.apply(x, value, self)
+                x, color, geometry = transform(x, color, geometry), None, None
+                augmented = op.apply(x, value)
                 if applied is not None:
                     augmented = tf.where(tf.reshape(applied, (-1, 1, 1, 1)), augmented, x)
                 x = augmented
-        x = ops.transform(x, color, geometry)
+        x = transform(x, color, geometry)
         if self.data_format == "channels_first":
             x = tf.transpose(x, (0, 3, 1, 2))
         return tf.cast(x, dtype)
@@ -207,7 +212,7 @@ def base_seed(seed):
         )
     replica = tf.distribute.get_replica_context()
     if replica is not None and replica.num_replicas_in_sync > 1:
-        seed = ops.fold_in(seed, replica.replica_id_in_sync_group)
+        seed = random.fold_in(seed, replica.replica_id_in_sync_group)
     return seed
 
 

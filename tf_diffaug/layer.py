@@ -20,8 +20,8 @@ class DiffAugment(keras.layers.Layer):
 
     Like Keras's image preprocessing layers it splits sampling from applying:
     `get_random_transformation` draws a dict of per-sample parameters (see
-    `tf_diffaug.ops` for the keys and ranges) and `transform_images` applies a given dict
-    deterministically, which is how tests and users inject parameters.
+    `tf_diffaug.registry` for the keys and ranges) and `transform_images` applies a given
+    dict deterministically, which is how tests and users inject parameters.
 
     With `probability < 1`, skipped samples get identity parameters (brightness 0,
     saturation 1, contrast 1, translation (0, 0), flip False, rotate90 0); cutout, which
