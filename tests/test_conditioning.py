@@ -12,7 +12,7 @@ def test_pack_then_unpack_round_trips_and_casts_labels_to_int32():
     packed = conditioning.pack(x, labels)
     assert isinstance(packed, list) and packed[0] is x
     unpacked_x, unpacked_labels = conditioning.unpack(packed, conditional=True)
-    assert unpacked_x is x and str(unpacked_labels.dtype) == "int32"
+    assert unpacked_x is x and np.asarray(unpacked_labels).dtype == np.int32
     np.testing.assert_array_equal(unpacked_labels, [2, 0, 1])
     assert conditioning.unpack(x, conditional=False) == (x, None)
     assert conditioning.unpack((x, labels))[0] is x  # unchecked: either form
