@@ -452,3 +452,19 @@ class NearestNeighbourReport(_PeriodicCallback):
         if self.writer is not None:
             with self.writer.as_default(step=step):
                 tf.summary.image("nearest_neighbours", grid[None])
+
+
+class CheckpointEveryEpoch(keras.callbacks.Callback):
+    """Saves a checkpoint, numbered by the training step, at the end of every epoch.
+
+    Args:
+        manager: the `tf.train.CheckpointManager` of the run.
+        step: the variable counting training steps (`GAN.train_steps`).
+    """
+
+    def __init__(self, manager, step):
+        super().__init__()
+        self.manager, self.step = manager, step
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.manager.save(checkpoint_number=int(self.step.numpy()))
