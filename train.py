@@ -101,13 +101,9 @@ def load_data(config):
         config.dataset,
         config.resolution,
         batch_size=config.batch_size * config.d_steps_per_g_step,
-        conditional=config.conditional,
-        x_flip=config.x_flip,
-        seed=config.seed,
-        percent=config.percent,
-        num_images=config.num_images,
-        holdout=config.holdout,
-        num_eval_images=config.num_eval_images,
+        **config.select(
+            "conditional", "x_flip", "seed", "percent", "num_images", "holdout", "num_eval_images"
+        ),
     )
 
 

@@ -215,6 +215,11 @@ class TrainConfig:
         """The fields as a JSON-able dict (what `config.json` holds)."""
         return dataclasses.asdict(self)
 
+    def select(self, *names):
+        """`{name: value}` of the named fields, e.g. as keyword arguments of an API whose
+        argument names are the field names."""
+        return {name: getattr(self, name) for name in names}
+
     @classmethod
     def from_dict(cls, values):
         """A validated config from a dict of field values (missing ones: defaults).
