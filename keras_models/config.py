@@ -200,8 +200,8 @@ class TrainConfig:
             problems.append("Expected a training length: steps or kimg. Received: neither.")
         if self.metrics and not self.inception_weights:
             problems.append(
-                f"Expected inception_weights (a path) for metrics={self.metrics!r}. "
-                "Received: none: pass --inception_weights=PATH."
+                f"Expected inception_weights (a path) for metrics={self.metrics!r}: FID, "
+                "KID and IS need --inception_weights=PATH. Received: none."
             )
         presets = FAMILIES[self.model][0].PRESETS
         if self.model_preset not in presets:

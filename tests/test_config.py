@@ -126,7 +126,7 @@ def test_config_json_round_trips():
         ({"conditional": 1}, "Expected conditional of type bool."),
         ({"policy": "color,blur"}, "Unknown DiffAugment op 'blur'"),
         ({"metrics": "fid,lpips"}, "Expected metrics from fid, kid, is"),
-        ({"metrics": "fid"}, "Expected inception_weights (a path) for metrics='fid'."),
+        ({"metrics": "fid"}, "for metrics='fid': FID, KID and IS need --inception_weights"),
         ({"percent": 10, "num_images": 5}, "Expected at most one of percent and num_images."),
     ],
 )
