@@ -1,8 +1,9 @@
 """Callbacks that show GAN training working: samples, metrics, overfitting, neighbours.
 
 They rely only on the GAN API of DESIGN.md: `gan.generate(latents, labels, use_ema=True)`,
-`gan.latent_dim`, `gan.num_classes` and `gan.discriminator` (called as
-`discriminator(images)` or `discriminator([images, labels])`, returning (B, 1) logits).
+`gan.latent_dim`, `gan.num_classes` and `gan.discriminate(images, labels, role="clean",
+training=False)`, which returns `(logits (B,), images seen)`: D is only ever run through
+the GAN, its single augmentation point ("clean" is never augmented).
 Steps count training batches seen by the callback (plus `initial_step` on resume).
 TensorBoard summaries go to `log_dir` (read with `tensorboard --logdir`).
 
@@ -28,6 +29,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
+from keras_models.conditioning import unpack
 from keras_models.metrics.evaluation import evaluate_inception, evaluate_swd
 
 
@@ -59,15 +61,18 @@ def fixed_latents(gan, num, seed=0, labels=None):
     return latents, None if labels is None else np.asarray(labels, np.int32)
 
 
+def _in_batches(fn, inputs, labels, batch_size):
+    """`fn(inputs, labels)` over consecutive batches (labels may be None), concatenated."""
+    outputs = []
+    for i in range(0, len(inputs), batch_size):
+        batch_labels = None if labels is None else labels[i : i + batch_size]
+        outputs.append(np.asarray(fn(inputs[i : i + batch_size], batch_labels)))
+    return np.concatenate(outputs)
+
+
 def generate(gan, latents, labels=None, batch_size=64):
     """EMA-generator images for given latents, in batches, as NumPy."""
-    out = []
-    for i in range(0, len(latents), batch_size):
-        batch_labels = None if labels is None else labels[i : i + batch_size]
-        out.append(
-            np.asarray(gan.generate(latents[i : i + batch_size], batch_labels, use_ema=True))
-        )
-    return np.concatenate(out)
+    return _in_batches(lambda z, y: gan.generate(z, y, use_ema=True), latents, labels, batch_size)
 
 
 class _PeriodicCallback(keras.callbacks.Callback):
@@ -278,20 +283,15 @@ class MetricEvaluator(_PeriodicCallback):
 
 
 def _discriminate(gan, images, labels, batch_size=256):
-    outputs = []
-    for i in range(0, len(images), batch_size):
-        x = images[i : i + batch_size]
-        inputs = x if labels is None else [x, labels[i : i + batch_size]]
-        logits = gan.discriminator(inputs, training=False)
-        outputs.append(np.asarray(logits, np.float64).reshape(len(x)))
-    return np.concatenate(outputs)
+    """D's float64 logits on un-augmented images, through the GAN's one path to D."""
+    logits = lambda x, y: gan.discriminate(x, y, role="clean", training=False)[0]
+    return _in_batches(logits, images, labels, batch_size).astype(np.float64)
 
 
 def _split_images(data):
     """`images` or `(images, labels)` -> (float32 images, int32 labels or None)."""
-    if isinstance(data, tuple):
-        return np.asarray(data[0], np.float32), np.asarray(data[1], np.int32)
-    return np.asarray(data, np.float32), None
+    images, labels = unpack(data)
+    return np.asarray(images, np.float32), None if labels is None else np.asarray(labels)
 
 
 class OverfittingMonitor(_PeriodicCallback):
@@ -452,3 +452,19 @@ class NearestNeighbourReport(_PeriodicCallback):
         if self.writer is not None:
             with self.writer.as_default(step=step):
                 tf.summary.image("nearest_neighbours", grid[None])
+
+
+class CheckpointEveryEpoch(keras.callbacks.Callback):
+    """Saves a checkpoint, numbered by the training step, at the end of every epoch.
+
+    Args:
+        manager: the `tf.train.CheckpointManager` of the run.
+        step: the variable counting training steps (`GAN.train_steps`).
+    """
+
+    def __init__(self, manager, step):
+        super().__init__()
+        self.manager, self.step = manager, step
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.manager.save(checkpoint_number=int(self.step.numpy()))

@@ -20,12 +20,15 @@ x-flip -> scale to [-1, 1] -> batch -> prefetch.
 """
 
 import concurrent.futures
+import dataclasses
 import os
 import warnings
 
 import numpy as np
 import tensorflow as tf
 from PIL import Image
+
+from keras_models import emoji
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
 
@@ -238,6 +241,11 @@ def _crop_resize(image, resolution):
     return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
 
 
+def to_float(images):
+    """uint8 pixels (tensor or NumPy) -> float32 tensor in [-1, 1]: x / 127.5 - 1."""
+    return tf.cast(images, tf.float32) / 127.5 - 1.0
+
+
 def _finish(ds, batch_size, with_labels, x_flip, shuffle, shuffle_buffer, repeat, seed):
     """uint8 images (and labels) -> shuffled, flipped, [-1, 1] float32 batches."""
     if shuffle:
@@ -245,15 +253,15 @@ def _finish(ds, batch_size, with_labels, x_flip, shuffle, shuffle_buffer, repeat
     if repeat:
         ds = ds.repeat()
 
-    def to_float(i, item):
+    def flip_and_scale(i, item):
         image, label = item if with_labels else (item, None)
         if x_flip:
             # Stateless per element (seed, position): reproducible, no hidden state.
             image = tf.image.stateless_random_flip_left_right(image, tf.stack([seed, i]))
-        image = tf.cast(image, tf.float32) / 127.5 - 1.0
+        image = to_float(image)
         return (image, label) if with_labels else image
 
-    ds = ds.enumerate().map(to_float, num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.enumerate().map(flip_and_scale, num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
     options = tf.data.Options()
     # Files or in-memory tensors: shard by element, so that any source distributes.
@@ -450,6 +458,116 @@ def emoji_faces(resolution=64, **kwargs):
         resolution: output side (the files are 64x64).
         **kwargs: `image_folder` arguments.
     """
-    from keras_models import emoji
-
     return image_folder(emoji.FACES_DIR, resolution, **kwargs)
+
+
+@dataclasses.dataclass
+class TrainingData:
+    """A training pipeline plus the real images that evaluation needs.
+
+    Attributes:
+        dataset: infinite, deterministic `tf.data.Dataset` of batches (images, or
+            `(images, labels)` when conditional).
+        num_classes: the number of classes when conditional, else None.
+        images, labels: training reals as float32 NumPy in [-1, 1] (and int labels or
+            None), for metrics and nearest neighbours.
+        heldout: `(images, labels)` never trained on (D's overfitting signal), or None.
+    """
+
+    dataset: tf.data.Dataset
+    num_classes: int | None
+    images: np.ndarray
+    labels: np.ndarray | None
+    heldout: tuple | None
+
+
+def load_training_data(
+    name,
+    resolution,
+    *,
+    batch_size,
+    conditional=False,
+    x_flip=False,
+    seed=0,
+    percent=None,
+    num_images=None,
+    holdout=0,
+    num_eval_images=2048,
+):
+    """The data of a training run: an image folder, "emoji_faces" or a tfds dataset.
+
+    Args:
+        name: an image folder, "emoji_faces" (the shipped set) or a tfds name.
+        resolution: image side.
+        batch_size: images per pipeline batch.
+        conditional: labels from the folder's sub-folders or the tfds label feature.
+        x_flip, seed: as in `load_tfds` (`seed` also chooses the subset and held-out set).
+        percent, num_images: the training subset (see `select_subset`).
+        holdout: folder images held out of training, for D's overfitting signal (tfds
+            datasets use up to 1000 test-split images instead).
+        num_eval_images: tfds training images kept in memory for evaluation (a folder
+            keeps all of its training images).
+
+    Raises:
+        ValueError: for a path that is not a folder, a folder without readable images,
+            or a held-out set that leaves no training images.
+    """
+    common = dict(batch_size=batch_size, x_flip=x_flip, seed=seed)
+    if name == "emoji_faces" or os.path.isdir(name):
+        folder = emoji.FACES_DIR if name == "emoji_faces" else name
+        return _folder_training_data(
+            folder, resolution, conditional, percent, num_images, holdout, common
+        )
+    if os.path.sep in name or name.startswith("."):
+        raise ValueError(
+            f"Expected an image folder or a tfds name. Received: dataset={name!r}, which "
+            "is not a folder."
+        )
+    subset = dict(
+        percent=percent, num_images=num_images, resolution=resolution, with_labels=conditional
+    )
+
+    def first(split, count):
+        ds = load_tfds(
+            name,
+            split,
+            **{**subset, "percent": None, "num_images": None, "with_labels": True},
+            batch_size=1,
+            shuffle=False,
+            repeat=False,
+        )
+        pairs = list(ds.take(count).unbatch().as_numpy_iterator())
+        labels = np.array([p[1] for p in pairs]) if conditional else None
+        return np.stack([p[0] for p in pairs]), labels
+
+    images, labels = first("train", num_eval_images)
+    return TrainingData(
+        dataset=load_tfds(name, "train", **subset, **common),
+        num_classes=tfds_num_classes(name) if conditional else None,
+        images=images,
+        labels=labels,
+        heldout=first("test", min(len(images), 1000)),
+    )
+
+
+def _folder_training_data(folder, resolution, conditional, percent, num_images, holdout, common):
+    images, labels, _ = read_images(folder, resolution, labels=conditional)
+    if holdout >= len(images):
+        raise ValueError(
+            f"Expected holdout < the {len(images)} images of {folder!r}, so that some are "
+            f"left to train on. Received: holdout={holdout}."
+        )
+    order = np.random.default_rng(common["seed"]).permutation(len(images))
+    held, train = order[:holdout], order[holdout:]
+    pick = lambda idx: None if labels is None else labels[idx]
+    if percent is not None or num_images is not None:
+        size = subset_size(len(train), percent, num_images)
+        train = train[select_subset(len(train), size, pick(train), common["seed"])]
+    as_float = lambda idx: np.asarray(to_float(images[idx]))
+    return TrainingData(
+        dataset=from_arrays(images[train], pick(train), **common),
+        num_classes=len(folder_classes(folder)) if conditional else None,
+        images=as_float(train),
+        labels=pick(train),
+        heldout=(as_float(held), pick(held)) if holdout else None,
+    )

@@ -1,59 +1,20 @@
-"""Named training recipes for train.py: the paper's settings, and a CPU demo.
+"""Named training recipes for train.py (the paper's settings, and a CPU demo), and the
+GAN a configuration builds.
 
 A recipe names a backbone family and preset (whose `"training"` entry carries the paper's
 hyper-parameters, see `keras_models/biggan/presets.py` and
 `keras_models/stylegan2/presets.py`), a dataset, and anything the recipe changes on top.
-`resolve` merges, in increasing priority: the defaults below, the backbone preset's
-training entry, the recipe, and the user's overrides (train.py's flags).
+`resolve` merges into a `keras_models.config.TrainConfig`, in increasing priority: the
+config's defaults, the backbone preset's training entry, the recipe, and the user's
+overrides (train.py's flags).
 """
 
-from keras_models import biggan, stylegan2
+import keras
 
-# Backbone families, each with the constructor argument that --width sets.
-FAMILIES = {"biggan": (biggan, "width"), "stylegan2": (stylegan2, "fmap_base")}
-
-# Every key train.py understands, with its default. None means "derived" (see train.py).
-DEFAULTS = {
-    "model": None,
-    "model_preset": None,
-    "dataset": None,
-    "percent": None,
-    "num_images": None,
-    "holdout": 0,
-    "conditional": False,
-    "resolution": None,
-    "width": None,
-    "batch_size": 32,
-    "d_steps_per_g_step": 1,
-    "g_learning_rate": 2e-4,
-    "d_learning_rate": 2e-4,
-    "adam_beta_1": 0.0,
-    "adam_beta_2": 0.999,
-    "adam_epsilon": 1e-7,
-    "loss": "hinge",
-    "r1_gamma": 0.0,
-    "r1_interval": 1,
-    "pl_weight": 0.0,
-    "pl_interval": 4,
-    "consistency_weight": 0.0,
-    "ema_decay": 0.999,
-    "ema_start_step": 0,
-    "x_flip": False,
-    "policy": "color,translation,cutout",
-    "augment_mode": "diffaugment",
-    "kimg": None,
-    "steps": None,
-    "seed": 0,
-    "ckpt_every": 1000,
-    "sample_every": 1000,
-    "eval_every": 5000,
-    "keep_checkpoints": 3,
-    "num_eval_images": 2048,
-    "metrics": "",
-    "inception_weights": None,
-    "jit_compile": True,
-    "mixed_precision": None,
-}
+import tf_diffaug
+from keras_models import stylegan2
+from keras_models.config import FAMILIES, FIELDS, TrainConfig
+from keras_models.gan import GAN
 
 RECIPES = {
     # A short real run on the shipped 169 emoji faces at 32 px: a small unconditional
@@ -141,7 +102,7 @@ def lazy_regularization_ratio(config, network):
     training/training_loop.py) compensates with learning rate * c and Adam betas ** c.
 
     Args:
-        config: a resolved configuration.
+        config: a `TrainConfig`.
         network: "generator" (path length: `pl_weight`, `pl_interval`) or
             "discriminator" (R1: `r1_gamma`, `r1_interval`).
 
@@ -149,31 +110,97 @@ def lazy_regularization_ratio(config, network):
         c, or 1.0 when the regulariser is off or evaluated every step.
     """
     weight, interval = {
-        "generator": (config["pl_weight"], config["pl_interval"]),
-        "discriminator": (config["r1_gamma"], config["r1_interval"]),
+        "generator": (config.pl_weight, config.pl_interval),
+        "discriminator": (config.r1_gamma, config.r1_interval),
     }[network]
     return interval / (interval + 1) if weight and interval > 1 else 1.0
 
 
+def backbone_preset(model, model_preset):
+    """The backbone preset dict of `model` ("biggan" / "stylegan2"), or {} if unknown (the
+    `TrainConfig` then says what is wrong)."""
+    family = FAMILIES.get(model)
+    return family[0].PRESETS.get(model_preset, {}) if family else {}
+
+
 def resolve(recipe, overrides=None):
-    """The full configuration of `recipe` with `overrides` (a dict; None values ignored).
+    """The `TrainConfig` of `recipe` with `overrides` (a dict; None values ignored).
+
+    The backbone preset whose training entry applies is the one the recipe or the
+    overrides name (`model`, `model_preset`); `resolution` defaults to its resolution.
 
     Raises:
-        ValueError: for an unknown recipe or override key.
+        ValueError: for an unknown recipe; `ConfigError` for unknown keys or invalid values.
     """
     if recipe not in RECIPES:
         raise ValueError(f"Unknown preset {recipe!r}. Valid presets are: {', '.join(RECIPES)}")
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
-    unknown = sorted(set(overrides) - set(DEFAULTS))
-    if unknown:
-        raise ValueError(f"Unknown configuration keys {unknown}. Valid keys: {sorted(DEFAULTS)}")
-    base = RECIPES[recipe]
-    family, _ = FAMILIES[base["model"]]
-    preset = family.PRESETS[base["model_preset"]]
-    training = preset.get("training", {})
-    config = {**DEFAULTS, **{k: v for k, v in training.items() if k in DEFAULTS}, **base}
-    config.update(overrides)
-    if config["resolution"] is None:  # the backbone preset's own resolution
-        config["resolution"] = (preset.get("generator") or preset["model"])["resolution"]
-    config["preset"] = recipe
-    return config
+    chosen = {**RECIPES[recipe], **overrides}
+    preset = backbone_preset(
+        chosen.get("model", FIELDS["model"].default),
+        chosen.get("model_preset", FIELDS["model_preset"].default),
+    )
+    training = {k: v for k, v in preset.get("training", {}).items() if k in FIELDS}
+    values = {**training, **chosen, "preset": recipe}
+    if values.get("resolution") is None and preset:  # the backbone preset's own resolution
+        values["resolution"] = (preset.get("generator") or preset["model"])["resolution"]
+    return TrainConfig.from_dict(values)
+
+
+# --- building the GAN ------------------------------------------------------------------
+
+
+def adam(config, network):
+    """Adam for "generator" or "discriminator", scaled for lazy regularisation."""
+    c = lazy_regularization_ratio(config, network)
+    learning_rate = config.g_learning_rate if network == "generator" else config.d_learning_rate
+    return keras.optimizers.Adam(
+        learning_rate * c,
+        beta_1=config.adam_beta_1**c,
+        beta_2=config.adam_beta_2**c,
+        epsilon=config.adam_epsilon,
+    )
+
+
+def build_gan(config, num_classes=None):
+    """G, D and the compiled `keras_models.GAN` of a `TrainConfig` (call it inside the
+    distribution strategy's scope)."""
+    family, width_argument = FAMILIES[config.model]
+    overrides = {"num_classes": num_classes}
+    if config.resolution:
+        overrides["resolution"] = config.resolution
+    if config.width:
+        overrides[width_argument] = config.width
+    generator = family.Generator.from_preset(config.model_preset, **overrides)
+    discriminator = family.Discriminator.from_preset(config.model_preset, **overrides)
+    policy = config.policy
+    g_regularizer = None
+    if config.pl_weight:
+        g_regularizer = stylegan2.PathLengthRegularizer(
+            weight=config.pl_weight, interval=config.pl_interval
+        )
+    gan = GAN(
+        generator,
+        discriminator,
+        latent_dim=generator.latent_dim,
+        augment=tf_diffaug.DiffAugment(policy, seed=config.seed) if policy else None,
+        augment_mode=config.augment_mode if policy else "none",
+        num_classes=num_classes,
+        g_regularizer=g_regularizer,
+        **config.select(
+            "loss",
+            "r1_gamma",
+            "r1_interval",
+            "consistency_weight",
+            "ema_decay",
+            "ema_start_step",
+            "d_steps_per_g_step",
+            "seed",
+        ),
+    )
+    gan.compile(
+        d_optimizer=adam(config, "discriminator"),
+        g_optimizer=adam(config, "generator"),
+        jit_compile=config.jit_compile,
+    )
+    return gan

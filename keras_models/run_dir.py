@@ -21,20 +21,11 @@ import os
 import shutil
 import warnings
 
-# Keys that may change between a run and its resumption (schedules, outputs, speed);
-# every other key must match, or the checkpoint would not fit the model or data.
-RESUMABLE_KEYS = {
-    "steps",
-    "kimg",
-    "ckpt_every",
-    "sample_every",
-    "eval_every",
-    "keep_checkpoints",
-    "metrics",
-    "inception_weights",
-    "num_eval_images",
-    "jit_compile",
-}
+from keras_models.config import FIELDS, RESUMABLE_FIELDS
+
+# The config fields that may change between a run and its resumption (schedules, outputs,
+# speed); every other field must match, or the checkpoint would not fit the model or data.
+RESUMABLE_KEYS = RESUMABLE_FIELDS
 
 
 class RunDirError(ValueError):
@@ -71,6 +62,11 @@ class RunDirectory:
 
     def prepare(self, config, *, resume, overwrite):
         """Creates (or checks, to resume) the directory before any training starts.
+
+        Args:
+            config: the run's `keras_models.config.TrainConfig`, written to config.json.
+            resume: continue the run the directory holds (its config must be compatible).
+            overwrite: delete what the directory holds first.
 
         Returns:
             True when an existing run is resumed.
@@ -109,11 +105,15 @@ class RunDirectory:
 
     @staticmethod
     def check_compatible(saved, config):
-        changed = {
-            key: (saved.get(key), config.get(key))
-            for key in sorted(set(saved) | set(config))
-            if key not in RESUMABLE_KEYS and saved.get(key) != config.get(key)
+        """Raises `RunDirError` when a non-resumable field of `config` (a `TrainConfig`)
+        differs from the `saved` config dict. A field the saved run predates counts as
+        its default, so that adding a field keeps older runs resumable."""
+        compared = {
+            name: (saved.get(name, field.default), getattr(config, name))
+            for name, field in FIELDS.items()
+            if name not in RESUMABLE_FIELDS
         }
+        changed = {name: (a, b) for name, (a, b) in compared.items() if a != b}
         if changed:
             described = ", ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in changed.items())
             raise RunDirError(
@@ -124,7 +124,7 @@ class RunDirectory:
     def write_config(self, config):
         temp = self.config_path + ".tmp"
         with open(temp, "w") as f:
-            json.dump(config, f, indent=2, sort_keys=True)
+            json.dump(config.to_dict(), f, indent=2, sort_keys=True)
         os.replace(temp, self.config_path)
 
 

@@ -1,7 +1,7 @@
 """keras_models.callbacks: each callback writes what it promises during a tiny fit.
 
-A stand-in GAN (the DESIGN.md attributes only: generator, discriminator, generate,
-latent_dim, num_classes) keeps these tests independent of keras_models.gan.
+A stand-in GAN (the attributes the callbacks use: generate, discriminate, latent_dim,
+num_classes) keeps these tests independent of keras_models.gan.
 """
 
 import json
@@ -15,7 +15,7 @@ import tensorflow as tf
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from keras_models import callbacks, emoji, metrics
+from keras_models import callbacks, conditioning, emoji, metrics
 from tests.test_metrics import _build_tiny_inception
 
 SIDE = 16
@@ -29,6 +29,7 @@ class StandInGAN(keras.Model):
         self.latent_dim = 4
         self.num_classes = num_classes
         self.drift = drift
+        self.roles = []
         self.generator = keras.Sequential(
             [
                 keras.Input((self.latent_dim,)),
@@ -36,14 +37,21 @@ class StandInGAN(keras.Model):
                 keras.layers.Reshape((SIDE, SIDE, 3)),
             ]
         )
-        self.discriminator = discriminator or keras.Sequential(
+        self.d = discriminator or keras.Sequential(
             [keras.Input((SIDE, SIDE, 3)), keras.layers.Flatten(), keras.layers.Dense(1)]
         )
+        self.discriminator = self.d
         self.built = True  # like GAN, whose networks are built in __init__
 
     def generate(self, num_or_latents, labels=None, use_ema=True):
         assert use_ema
         return self.generator(tf.convert_to_tensor(num_or_latents), training=False)
+
+    def discriminate(self, images, labels=None, *, role, training=True):
+        """As `GAN.discriminate`: the only way the callbacks may run D."""
+        self.roles.append((role, training))
+        logits = self.d(conditioning.pack(images, labels), training=training)
+        return tf.reshape(logits, [-1]), images
 
     def train_step(self, data):
         for weight in self.generator.trainable_weights:
@@ -180,6 +188,16 @@ def test_overfitting_monitor_flags_memorising_discriminator(tmp_path):
     np.testing.assert_array_equal(np.concatenate(model.discriminator.seen_labels[:1]), labels[0])
     steps = [e.step for e in _tensorboard(str(tmp_path)).Tensors("overfitting/accuracy_gap")]
     assert steps == [2]
+
+
+def test_overfitting_monitor_runs_d_only_through_the_gan_unaugmented():
+    train, heldout = _images(4, 2), _images(3, 3)
+    model = StandInGAN(MemorisingD(train))
+    model.discriminator = None  # no direct path: D runs only inside discriminate()
+    monitor = callbacks.OverfittingMonitor(train, heldout)
+    monitor.set_model(model)
+    assert monitor.measure()["accuracy_gap"] == 1.0
+    assert model.roles == [("clean", False)] * 2
 
 
 def test_overfitting_monitor_quiet_when_discriminator_generalises():

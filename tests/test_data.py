@@ -271,3 +271,43 @@ def test_image_folder_distributes_over_two_replicas():
     assert [s.shape for s in shards] == [(4, 16, 16, 3)] * 2
     # The two replicas get the two halves of the global batch.
     np.testing.assert_array_equal(np.concatenate(shards), _first(ds).numpy())
+
+
+def test_training_data_from_a_folder_holds_out_images_and_scales_once():
+    common = dict(batch_size=4, seed=0, holdout=9)
+    run = data.load_training_data("emoji_faces", 16, num_images=20, **common)
+    faces = np.asarray(data.to_float(data.read_images(emoji.FACES_DIR, 16)[0]))
+    assert run.images.shape == (20, 16, 16, 3) and run.labels is None and run.num_classes is None
+    held, held_labels = run.heldout
+    assert held.shape == (9, 16, 16, 3) and held_labels is None
+    index = {face.tobytes(): i for i, face in enumerate(faces)}
+    train_ids = {index[x.tobytes()] for x in run.images}  # exactly the scaled files
+    held_ids = {index[x.tobytes()] for x in held}
+    assert len(train_ids) == 20 and len(held_ids) == 9 and not train_ids & held_ids
+    # The pipeline yields the same [-1, 1] pixels as the in-memory copy.
+    batch = _first(run.dataset).numpy()
+    assert {x.tobytes() for x in batch} <= {x.tobytes() for x in run.images}
+    same = data.load_training_data("emoji_faces", 16, num_images=20, **common)
+    np.testing.assert_array_equal(same.images, run.images)  # seeded
+
+
+def test_training_data_from_a_labelled_folder_and_bad_names(folder):
+    run = data.load_training_data(folder, 8, batch_size=2, conditional=True, holdout=1)
+    assert run.num_classes == 2 and len(run.images) == len(run.labels) == 4
+    images, labels = _first(run.dataset)
+    assert images.shape == (2, 8, 8, 3) and labels.dtype == tf.int32
+    with pytest.raises(ValueError, match="holdout=5"):
+        data.load_training_data(folder, 8, batch_size=2, holdout=5)
+    with pytest.raises(ValueError, match="is not a folder"):
+        data.load_training_data("./no/such/folder", 8, batch_size=2)
+
+
+def test_training_data_from_tfds_keeps_labels_and_a_test_split_holdout(mock_cifar):
+    run = data.load_training_data(
+        "cifar10", 32, batch_size=4, conditional=True, percent=10, num_eval_images=12
+    )
+    assert run.num_classes == 10
+    assert run.images.shape == (12, 32, 32, 3) and run.labels.shape == (12,)
+    assert run.heldout[0].shape == (12, 32, 32, 3)
+    images, labels = _first(run.dataset)
+    assert images.shape == (4, 32, 32, 3) and labels.shape == (4,)

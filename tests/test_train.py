@@ -68,35 +68,33 @@ def test_every_preset_resolves_to_the_values_the_readme_documents():
     for name, documented in table.items():
         config = recipes.resolve(name)
         for key, value in documented.items():
-            assert str(config[key]) == value.strip("`"), (name, key)
+            assert str(getattr(config, key)) == value.strip("`"), (name, key)
 
 
 def test_flags_override_the_preset():
     config = recipes.resolve("biggan_cifar10", {"batch_size": 8, "policy": "", "width": None})
-    assert config["batch_size"] == 8 and config["policy"] == "" and config["width"] is None
-    assert config["d_steps_per_g_step"] == 4 and config["loss"] == "hinge"
+    assert config.batch_size == 8 and config.policy == "" and config.width is None
+    assert config.d_steps_per_g_step == 4 and config.loss == "hinge"
 
 
 def test_lazy_regularization_scales_each_optimizer_as_stylegan2():
-    import train
-
     config = recipes.resolve(
         "stylegan2_cifar10",
         {"r1_gamma": 10.0, "r1_interval": 16, "pl_weight": 2.0, "pl_interval": 4},
     )
-    d_adam, g_adam = train.adam(config, "discriminator"), train.adam(config, "generator")
+    d_adam, g_adam = recipes.adam(config, "discriminator"), recipes.adam(config, "generator")
     for optimizer, c, lr in (
-        (d_adam, 16 / 17, config["d_learning_rate"]),
-        (g_adam, 4 / 5, config["g_learning_rate"]),
+        (d_adam, 16 / 17, config.d_learning_rate),
+        (g_adam, 4 / 5, config.g_learning_rate),
     ):
         np.testing.assert_allclose(float(optimizer.learning_rate), lr * c, rtol=1e-6)
-        np.testing.assert_allclose(optimizer.beta_2, config["adam_beta_2"] ** c, rtol=1e-6)
-        assert optimizer.beta_1 == config["adam_beta_1"] ** c
+        np.testing.assert_allclose(optimizer.beta_2, config.adam_beta_2**c, rtol=1e-6)
+        assert optimizer.beta_1 == config.adam_beta_1**c
     # Regularisers that are off or run every step leave the optimizers as configured.
-    plain = train.adam(recipes.resolve("stylegan2_cifar10", {"r1_interval": 1}), "discriminator")
-    assert float(plain.learning_rate) == pytest.approx(config["d_learning_rate"])
-    no_pl = train.adam(recipes.resolve("stylegan2_cifar10", {"pl_interval": 8}), "generator")
-    assert no_pl.beta_2 == config["adam_beta_2"]
+    plain = recipes.adam(recipes.resolve("stylegan2_cifar10", {"r1_interval": 1}), "discriminator")
+    assert float(plain.learning_rate) == pytest.approx(config.d_learning_rate)
+    no_pl = recipes.adam(recipes.resolve("stylegan2_cifar10", {"pl_interval": 8}), "generator")
+    assert no_pl.beta_2 == config.adam_beta_2
 
 
 # --- end to end ------------------------------------------------------------------------
@@ -196,7 +194,7 @@ def test_existing_run_is_not_overwritten_and_incompatible_resume_is_refused(tmp_
 
     config = recipes.resolve("demo", {"width": 2, "resolution": 32})
     (run_dir / "keep.txt").unlink()
-    (run_dir / "config.json").write_text(json.dumps({**config, "resolution": 64}))
+    (run_dir / "config.json").write_text(json.dumps({**config.to_dict(), "resolution": 64}))
     result = run_train(*TINY, f"--run_dir={run_dir}", "--steps=2")
     assert result.returncode == 2
     assert "resolution: 64 -> 32" in result.stderr
@@ -207,10 +205,8 @@ def test_existing_run_is_not_overwritten_and_incompatible_resume_is_refused(tmp_
 
 def trainable_weight_keys():
     """Checkpoint keys of the trainable weights of G and D in the TINY configuration."""
-    import train
-
     config = recipes.resolve("demo", {"width": 2, "resolution": 32, "jit_compile": False})
-    gan = train.build_gan(config)
+    gan = recipes.build_gan(config)
     return [
         f"{prefix}_weights/{i}/.ATTRIBUTES/VARIABLE_VALUE"
         for prefix, network in (("generator", gan.generator), ("discriminator", gan.discriminator))

@@ -9,6 +9,7 @@ from keras import ops
 
 from keras_models.biggan.blocks import DiscriminatorBlock, GeneratorBlock
 from keras_models.biggan.presets import PRESETS
+from keras_models.conditioning import unpack
 from keras_models.layers.initializer_utils import initializer_config
 from keras_models.layers.self_attention import SelfAttention
 from keras_models.layers.spectral_normalization import SNConv2D, SNDense, SNEmbedding
@@ -49,24 +50,6 @@ def _attention_after(sides, attention_resolutions):
             )
         indices.append(sides.index(side))
     return sorted(set(indices))
-
-
-def _unpack(inputs, conditional, what, first):
-    """Splits the call input into (`first` tensor, labels or None) per the calling convention."""
-    is_pair = isinstance(inputs, (list, tuple))
-    if conditional and not (is_pair and len(inputs) == 2):
-        raise ValueError(
-            f"A conditional BigGAN {what} (num_classes set) is called as "
-            f"{what}([{first}, labels]) with int labels (B,). Received: {type(inputs).__name__}"
-        )
-    if not conditional and is_pair:
-        raise ValueError(
-            f"An unconditional BigGAN {what} (num_classes=None) is called as {what}({first}). "
-            f"Received: a {type(inputs).__name__} of {len(inputs)}"
-        )
-    if conditional:
-        return inputs[0], ops.cast(inputs[1], "int32")
-    return inputs, None
 
 
 class _BigGANModel(keras.Model):
@@ -231,7 +214,9 @@ class Generator(_BigGANModel):
         return [(None, self.latent_dim), (None,)]
 
     def call(self, inputs, training=None):
-        latents, labels = _unpack(inputs, self.num_classes is not None, "generator", "latents")
+        latents, labels = unpack(
+            inputs, conditional=self.num_classes is not None, call="generator", first="latents"
+        )
         num_blocks = len(self.blocks)
         if self.hierarchical_z:
             z_seed, *z_blocks = ops.split(latents, num_blocks + 1, axis=-1)
@@ -359,7 +344,9 @@ class Discriminator(_BigGANModel):
         return images if self.num_classes is None else [images, (None,)]
 
     def call(self, inputs, training=None):
-        images, labels = _unpack(inputs, self.num_classes is not None, "discriminator", "images")
+        images, labels = unpack(
+            inputs, conditional=self.num_classes is not None, call="discriminator", first="images"
+        )
         if images.shape[1] != self.resolution or images.shape[2] != self.resolution:
             raise ValueError(
                 f"Discriminator expects {self.resolution}x{self.resolution} images. "

@@ -5,10 +5,11 @@ import math
 import keras
 import tensorflow as tf
 
+from keras_models.conditioning import unpack
 from keras_models.layers.equalized import EqualizedConv2D, EqualizedDense
 from keras_models.layers.minibatch_std import MinibatchStdDev
 from keras_models.layers.resample import DEFAULT_FILTER, check_taps
-from keras_models.stylegan2.generator import feature_maps, resolution_log2, split_inputs
+from keras_models.stylegan2.generator import feature_maps, resolution_log2
 from keras_models.stylegan2.presets import preset_kwargs
 
 
@@ -153,7 +154,9 @@ class Discriminator(keras.Model):
         self.built = True
 
     def call(self, inputs, training=None):
-        images, labels = split_inputs(inputs, self.num_classes, "images")
+        images, labels = unpack(
+            inputs, conditional=bool(self.num_classes), call="discriminator", first="images"
+        )
         x = self.fromrgb(images)
         for block in self.blocks:
             x = block(x)

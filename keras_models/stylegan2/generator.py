@@ -6,6 +6,7 @@ import math
 import keras
 import tensorflow as tf
 
+from keras_models.conditioning import unpack
 from keras_models.layers.equalized import EqualizedDense, bias_act
 from keras_models.layers.modulated_conv import ModulatedConv2D
 from keras_models.layers.noise import NoiseInjection
@@ -29,19 +30,6 @@ def resolution_log2(resolution):
             f"`resolution` must be a power of two >= 4. Received: resolution={resolution}"
         )
     return log2
-
-
-def split_inputs(inputs, num_classes, what):
-    """`(tensor, labels)` from `tensor` or `[tensor, labels]`, checked against
-    `num_classes`."""
-    conditional = isinstance(inputs, list | tuple)
-    if conditional != bool(num_classes):
-        expected = f"[{what}, labels]" if num_classes else f"a single {what} tensor"
-        raise ValueError(
-            f"With num_classes={num_classes} the model is called with {expected}. "
-            f"Received: inputs of type {type(inputs).__name__}"
-        )
-    return tuple(inputs) if conditional else (inputs, None)
 
 
 @keras.saving.register_keras_serializable(package="keras_models.stylegan2")
@@ -397,7 +385,9 @@ class Generator(keras.Model):
     def styles(self, inputs, training=None, truncation_psi=1.0, truncation_cutoff=None):
         """Latents (and labels) -> ws (B, num_ws, w_dim), with the training-time w_avg
         update and style mixing, and truncation when `truncation_psi != 1`."""
-        z, labels = split_inputs(inputs, self.num_classes, "latents")
+        z, labels = unpack(
+            inputs, conditional=bool(self.num_classes), call="generator", first="latents"
+        )
         if not self.built:  # called directly, before the model
             self.build(z.shape if labels is None else [z.shape, labels.shape])
         mixing = training and self.style_mixing_prob > 0

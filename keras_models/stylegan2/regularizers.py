@@ -20,6 +20,8 @@ the GAN it is tracked and checkpointed with it. Custom loops can call `penalty`.
 import keras
 import tensorflow as tf
 
+from keras_models.conditioning import pack
+
 
 @keras.saving.register_keras_serializable(package="keras_models.stylegan2")
 class PathLengthRegularizer(keras.layers.Layer):
@@ -95,7 +97,7 @@ class PathLengthRegularizer(keras.layers.Layer):
         part = tf.maximum(batch // self.batch_shrink, 1)
 
         def regularize():
-            inputs = [latents[:part], labels[:part]] if gan.num_classes else latents[:part]
+            inputs = tf.nest.map_structure(lambda t: t[:part], pack(latents, labels))
             scale = self.interval * tf.cast(batch, tf.float32) / tf.cast(part, tf.float32)
             return tf.pad(self.penalty(gan.generator, inputs) * scale, [[0, batch - part]])
 

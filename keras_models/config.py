@@ -1,0 +1,359 @@
+"""The training configuration: one typed record for train.py, the recipes and resume.
+
+`TrainConfig` is a frozen dataclass. Each field declares, in one place (`option`), its
+default, its help text, how it is validated and whether a resumed run may change it:
+
+- train.py's command-line flags are generated from the fields (`define_flags`): every
+  field is a flag of the same name, and a flag given on the command line overrides the
+  recipe (`flag_overrides`);
+- the recipes (`keras_models.recipes`) fill it, in increasing priority: the defaults
+  below, the backbone preset's `"training"` entry, the recipe, the flags;
+- the run directory (`keras_models.run_dir`) writes it to `config.json` and, on resume,
+  compares exactly the fields that are not `resumable`;
+- constructing it validates every field (type, range, choices) and their combination,
+  and raises `ConfigError` listing every problem: train.py exits with status 2 before
+  anything is written.
+
+Adding an option is one `option(...)` line here.
+"""
+
+import dataclasses
+import math
+import operator
+import types
+import typing
+
+from absl import flags
+
+from keras_models import biggan, stylegan2
+from tf_diffaug.augment import parse_policy
+
+# Backbone families, each with the constructor argument that `width` sets.
+FAMILIES = {"biggan": (biggan, "width"), "stylegan2": (stylegan2, "fmap_base")}
+METRICS = ("fid", "kid", "is")
+
+
+class ConfigError(ValueError):
+    """An invalid `TrainConfig`: the message lists every invalid value."""
+
+
+def option(
+    default,
+    help,
+    *,
+    resumable=False,
+    choices=None,
+    minimum=None,
+    maximum=None,
+    above=None,
+    below=None,
+    check=None,
+):
+    """A `TrainConfig` field: its default, flag help, validation and resume rule.
+
+    Args:
+        default: the value when neither a preset, a recipe nor a flag sets it; None
+            (for an optional type) means "derived" or "off", as the help says.
+        help: the flag's help text.
+        resumable: a resumed run may change it (lengths, schedules, outputs, speed);
+            every other field must match the saved run, or its checkpoints would not
+            fit the model, the data or the random streams.
+        choices: the allowed values.
+        minimum, maximum: inclusive bounds.
+        above, below: exclusive bounds.
+        check: `value -> None`, raising `ValueError` for what bounds cannot express.
+    """
+    bounds = {">=": minimum, ">": above, "<=": maximum, "<": below}
+    metadata = {
+        "help": help,
+        "resumable": resumable,
+        "choices": choices,
+        "bounds": {op: bound for op, bound in bounds.items() if bound is not None},
+        "check": check,
+    }
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+def _check_metrics(value):
+    unknown = [m for m in value.split(",") if m and m not in METRICS]
+    if unknown:
+        raise ValueError(
+            f"Expected metrics from {', '.join(METRICS)} (comma-separated). "
+            f"Received: metrics={value!r}."
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run (see the module docstring)."""
+
+    preset: str = option("demo", "Training recipe (keras_models/recipes.py); demo if not given.")
+    # --- the model
+    model: str = option("biggan", "Backbone family.", choices=tuple(FAMILIES))
+    model_preset: str = option(
+        "cifar32", "Backbone preset (biggan/presets.py, stylegan2/presets.py)."
+    )
+    resolution: int | None = option(
+        None, "Image side in pixels (None: the backbone preset's).", minimum=4
+    )
+    width: int | None = option(
+        None, "Model width (BigGAN ch / StyleGAN2 fmap_base): scale down.", minimum=1
+    )
+    conditional: bool = option(False, "Class-conditional G and D (labels from the dataset).")
+    # --- the data
+    dataset: str | None = option(None, "tfds name (cifar10, ...), an image folder, or emoji_faces.")
+    percent: float | None = option(
+        None, "Train on this percentage of the dataset (class-balanced).", above=0, maximum=100
+    )
+    num_images: int | None = option(
+        None, "Train on this many images (instead of --percent).", minimum=1
+    )
+    holdout: int = option(0, "Images of a folder dataset held out for the D monitor.", minimum=0)
+    x_flip: bool = option(False, "Dataset x-flips (separate from DiffAugment).")
+    # --- the optimisation
+    batch_size: int = option(32, "Images per D step (global, across replicas).", minimum=1)
+    d_steps_per_g_step: int = option(1, "Discriminator steps per generator step.", minimum=1)
+    g_learning_rate: float = option(2e-4, "Generator Adam learning rate.", above=0)
+    d_learning_rate: float = option(2e-4, "Discriminator Adam learning rate.", above=0)
+    adam_beta_1: float = option(0.0, "Adam beta_1 of both networks.", minimum=0, below=1)
+    adam_beta_2: float = option(0.999, "Adam beta_2 of both networks.", minimum=0, below=1)
+    adam_epsilon: float = option(1e-7, "Adam epsilon of both networks.", above=0)
+    loss: str = option("hinge", "GAN loss.", choices=("hinge", "non_saturating", "wasserstein"))
+    r1_gamma: float = option(0.0, "R1 penalty weight.", minimum=0)
+    r1_interval: int = option(1, "Lazy R1: evaluate it every this many D steps.", minimum=1)
+    pl_weight: float = option(0.0, "StyleGAN2 path-length penalty weight (0: off).", minimum=0)
+    pl_interval: int = option(4, "Lazy path length: every this many G steps.", minimum=1)
+    consistency_weight: float = option(
+        0.0, "Consistency regularisation weight (CR-GAN).", minimum=0
+    )
+    ema_decay: float = option(
+        0.999, "Decay of the generator's moving average.", minimum=0, maximum=1
+    )
+    ema_start_step: int = option(
+        0, "Step from which the moving average starts (a copy before).", minimum=0
+    )
+    # --- the augmentation
+    policy: str = option(
+        "color,translation,cutout",
+        "DiffAugment policy, e.g. color,translation,cutout; '' = none.",
+        check=parse_policy,
+    )
+    augment_mode: str = option(
+        "diffaugment",
+        "Where the augmentation is applied (the paper's ablation).",
+        choices=("diffaugment", "discriminator_only", "reals_only", "none"),
+    )
+    # --- the length, randomness and outputs
+    kimg: float | None = option(
+        None, "Training length in thousands of real images shown to D.", resumable=True, above=0
+    )
+    steps: int | None = option(
+        None, "Training length in steps (overrides --kimg).", resumable=True, minimum=1
+    )
+    seed: int = option(0, "Seed of every random stream.", minimum=0)
+    ckpt_every: int = option(
+        1000, "Steps between checkpoints (and progress-bar epochs).", resumable=True, minimum=1
+    )
+    sample_every: int = option(1000, "Steps between sample grids.", resumable=True, minimum=1)
+    eval_every: int = option(5000, "Steps between metric evaluations.", resumable=True, minimum=1)
+    keep_checkpoints: int = option(
+        3, "How many recent checkpoints to keep.", resumable=True, minimum=1
+    )
+    num_eval_images: int = option(
+        2048, "Real (and fake) images per evaluation.", resumable=True, minimum=1
+    )
+    metrics: str = option(
+        "",
+        "Extra metrics besides SWD: comma list of fid, kid, is.",
+        resumable=True,
+        check=_check_metrics,
+    )
+    inception_weights: str | None = option(
+        None, "Path of classify_image_graph_def.pb (for --metrics).", resumable=True
+    )
+    # --- speed
+    jit_compile: bool | str = option(
+        True,
+        "Compile the train step with XLA (auto: Keras decides).",
+        resumable=True,
+        choices=(True, False, "auto"),
+    )
+    mixed_precision: str | None = option(
+        None, "Precision policy.", choices=("mixed_float16", "mixed_bfloat16")
+    )
+
+    def __post_init__(self):
+        problems = [p for f in dataclasses.fields(self) if (p := _field_problem(self, f))]
+        if not problems:  # the combination is only meaningful when every value is
+            problems = self._combination_problems()
+        if problems:
+            raise ConfigError("Invalid configuration. " + " ".join(problems))
+
+    def _combination_problems(self):
+        problems = []
+        if self.percent is not None and self.num_images is not None:
+            problems.append(
+                "Expected at most one of percent and num_images. "
+                f"Received: percent={self.percent}, num_images={self.num_images}."
+            )
+        if self.steps is None and self.kimg is None:
+            problems.append("Expected a training length: steps or kimg. Received: neither.")
+        if self.metrics and not self.inception_weights:
+            problems.append(
+                f"Expected inception_weights (a path) for metrics={self.metrics!r}: FID, "
+                "KID and IS need --inception_weights=PATH. Received: none."
+            )
+        presets = FAMILIES[self.model][0].PRESETS
+        if self.model_preset not in presets:
+            problems.append(
+                f"Expected a {self.model} model_preset in {sorted(presets)}. "
+                f"Received: model_preset={self.model_preset!r}."
+            )
+        return problems
+
+    def to_dict(self):
+        """The fields as a JSON-able dict (what `config.json` holds)."""
+        return dataclasses.asdict(self)
+
+    def select(self, *names):
+        """`{name: value}` of the named fields, e.g. as keyword arguments of an API whose
+        argument names are the field names."""
+        return {name: getattr(self, name) for name in names}
+
+    @classmethod
+    def from_dict(cls, values):
+        """A validated config from a dict of field values (missing ones: defaults).
+
+        Raises:
+            ConfigError: for unknown keys or invalid values.
+        """
+        unknown = sorted(set(values) - set(FIELDS))
+        if unknown:
+            raise ConfigError(
+                f"Unknown configuration keys {unknown}. Valid keys: {sorted(FIELDS)}."
+            )
+        return cls(**values)
+
+    @property
+    def total_steps(self):
+        """Training steps: `steps`, or `kimg` over the images one step shows D."""
+        if self.steps is not None:
+            return self.steps
+        return math.ceil(self.kimg * 1000 / (self.batch_size * self.d_steps_per_g_step))
+
+
+FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
+# The fields a resumed run may change; run_dir compares every other one.
+RESUMABLE_FIELDS = frozenset(name for name, f in FIELDS.items() if f.metadata["resumable"])
+_TYPES = typing.get_type_hints(TrainConfig)
+
+
+def _allowed_types(name):
+    """The types a field's annotation allows, e.g. (int, NoneType) for `int | None`."""
+    hint = _TYPES[name]
+    is_union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+    return typing.get_args(hint) if is_union else (hint,)
+
+
+def _type_matches(value, allowed):
+    if isinstance(value, bool):  # bool is an int subclass, but never a number here
+        return bool in allowed
+    if isinstance(value, int) and float in allowed:
+        return True
+    return isinstance(value, tuple(t for t in allowed if t is not bool))
+
+
+_COMPARE = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
+
+
+def _choices_text(field):
+    """The choices as the command line spells them ("true", not "True")."""
+    shown = (str(c).lower() if isinstance(c, bool) else str(c) for c in field.metadata["choices"])
+    return ", ".join(shown)
+
+
+def _field_problem(config, field):
+    """The Keras-style sentence saying what is wrong with one field, or None."""
+    name, meta = field.name, field.metadata
+    value = getattr(config, name)
+    allowed = _allowed_types(name)
+    if value is None:
+        return None if type(None) in allowed else f"Expected a value for {name}. Received: None."
+    if not _type_matches(value, allowed):
+        expected = " or ".join(t.__name__ for t in allowed if t is not type(None))
+        return f"Expected {name} of type {expected}. Received: {name}={value!r}."
+    if meta["choices"] is not None and value not in meta["choices"]:
+        return f"Expected {name} in {{{_choices_text(field)}}}. Received: {name}={value!r}."
+    for op, bound in meta["bounds"].items():
+        if not _COMPARE[op](value, bound):
+            return f"Expected {name} {op} {bound}. Received: {name}={value!r}."
+    if meta["check"] is not None:
+        try:
+            meta["check"](value)
+        except ValueError as error:
+            return str(error)
+    return None
+
+
+# --- command-line flags -----------------------------------------------------------------
+
+
+class _BoolOrAutoParser(flags.BooleanParser):
+    """true / false (like a boolean flag, so `--name` and `--noname` work) or auto."""
+
+    def parse(self, argument):
+        if isinstance(argument, str) and argument.strip().lower() == "auto":
+            return "auto"
+        return super().parse(argument)
+
+    def flag_type(self):
+        return "bool or auto"
+
+
+_PARSERS = {
+    (bool,): flags.BooleanParser,
+    (int,): flags.IntegerParser,
+    (float,): flags.FloatParser,
+    (str,): flags.ArgumentParser,
+    (bool, str): _BoolOrAutoParser,
+}
+
+
+def _flag_help(field):
+    meta = field.metadata
+    parts = [meta["help"]]
+    if meta["choices"] is not None:
+        parts.append(f"One of: {_choices_text(field)}.")
+    if meta["bounds"]:
+        parts.append(
+            "Must be " + " and ".join(f"{op} {b}" for op, b in meta["bounds"].items()) + "."
+        )
+    return " ".join(parts)
+
+
+def define_flags(flag_values=flags.FLAGS):
+    """Defines one flag per `TrainConfig` field, of the field's type and name.
+
+    Every flag defaults to None (the recipe's value); `flag_overrides` returns the
+    ones given on the command line. Values are only parsed by type here: ranges and
+    choices are checked by `TrainConfig`.
+    """
+    for name, field in FIELDS.items():
+        allowed = tuple(t for t in _allowed_types(name) if t is not type(None))
+        parser = _PARSERS[allowed]()
+        flags.DEFINE_flag(
+            flags.Flag(
+                parser,
+                flags.ArgumentSerializer(),
+                name,
+                None,
+                _flag_help(field),
+                boolean=bool in allowed,
+            ),
+            flag_values,
+        )
+
+
+def flag_overrides(flag_values=flags.FLAGS):
+    """The config fields given on the command line, as `{name: value}`."""
+    return {name: flag_values[name].value for name in FIELDS if flag_values[name].present}

@@ -1,0 +1,85 @@
+"""What a run writes for people to read: its report and a preview of its augmentation.
+
+`write_report` writes `report.md` (the configuration, the last epoch's logs, the metrics
+over training and D's overfitting signal) and `report.json` (the same, for scripts such
+as benchmarks/ablation.py); `write_augmentation_preview` shows what D sees of the data.
+"""
+
+import json
+import os
+
+import numpy as np
+
+import tf_diffaug
+from keras_models.callbacks import image_grid, save_png
+from tf_diffaug.augment import parse_policy
+
+
+def write_report(run_dir, config, history, evaluations=(), overfitting=()):
+    """Writes `report.md` and `report.json` of a finished run.
+
+    Args:
+        run_dir: the run's `keras_models.run_dir.RunDirectory`.
+        config: its `keras_models.config.TrainConfig`.
+        history: `fit`'s `History.history` (name -> per-epoch values).
+        evaluations: `MetricEvaluator.history` records.
+        overfitting: `OverfittingMonitor.history` records.
+    """
+    config = config.to_dict()
+    lines = [
+        f"# Run report: {config['preset']}",
+        "",
+        "```json",
+        json.dumps(config, indent=1),
+        "```",
+    ]
+    if history:
+        last = {k: v[-1] for k, v in history.items()}
+        lines += ["", "## Final epoch", ""] + [f"- {k}: {v:.4f}" for k, v in sorted(last.items())]
+    if evaluations:
+        lines += [
+            "",
+            "## Metrics over training",
+            "",
+            "| step | metric | value |",
+            "|---:|---|---:|",
+        ]
+        lines += [
+            f"| {r['step']} | {name} | {value:.4f} |"
+            for r in evaluations
+            for name, value in r.items()
+            if name != "step" and isinstance(value, float)
+        ]
+    if overfitting:
+        lines += ["", "## Discriminator overfitting signal (sign accuracy on reals)", ""]
+        lines += ["| step | train | held-out | gap |", "|---:|---:|---:|---:|"]
+        lines += [
+            f"| {r['step']} | {r['d_accuracy_train']:.3f} | {r['d_accuracy_heldout']:.3f} "
+            f"| {r['accuracy_gap']:.3f} |"
+            for r in overfitting
+        ]
+    with open(run_dir.report_path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    report = {
+        "config": config,
+        "history": history,
+        "evaluations": [{k: v for k, v in r.items() if k != "protocols"} for r in evaluations],
+        "overfitting": list(overfitting),
+    }
+    with open(os.path.join(run_dir.path, "report.json"), "w") as f:
+        json.dump(report, f, indent=1, default=float)
+
+
+def write_augmentation_preview(path, images, policy, seed, count=8):
+    """A PNG of `count` real images (first row), then one row per op of the policy and a
+    last row with the whole policy: what D sees of the training data. Nothing without
+    a policy."""
+    ops = parse_policy(policy)
+    if not ops:
+        return
+    reals = images[:count]
+    rows = [reals] + [
+        tf_diffaug.diff_augment(reals, policy, seed=seed).numpy()
+        for policy in (*[[op] for op in ops], list(ops))
+    ]
+    save_png(image_grid(np.concatenate(rows), len(reals)), path)

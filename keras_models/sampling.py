@@ -1,0 +1,101 @@
+"""Sampling an exported generator: train.py's `generate` and `nearest` commands.
+
+The export is the SavedModel of `GAN.export_generator`, whose serving signature takes
+`latents` (and `labels` when conditional) and returns `images` in [-1, 1].
+"""
+
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from keras_models.callbacks import image_grid, nearest_neighbours, save_png
+
+
+def truncated_latents(rng, num, dim, threshold=None):
+    """Standard normal latents; with `threshold`, entries beyond it are redrawn (BigGAN's
+    truncation trick), trading variety for fidelity."""
+    z = rng.standard_normal((num, dim)).astype(np.float32)
+    while threshold is not None and np.any(np.abs(z) > threshold):
+        outside = np.abs(z) > threshold
+        z[outside] = rng.standard_normal(outside.sum())
+    return z
+
+
+def slerp(a, b, t):
+    """Spherical interpolation between latents `a` and `b` at `t` in [0, 1]."""
+    omega = np.arccos(np.clip(np.dot(a / np.linalg.norm(a), b / np.linalg.norm(b)), -1, 1))
+    if omega < 1e-6:
+        return (1 - t) * a + t * b
+    return (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
+
+
+class ExportedGenerator:
+    """The serving signature of an exported generator.
+
+    Args:
+        export_dir: the SavedModel directory.
+
+    Raises:
+        ValueError: when there is no SavedModel there.
+    """
+
+    def __init__(self, export_dir):
+        if not export_dir or not os.path.isdir(export_dir):
+            raise ValueError(
+                f"Expected a SavedModel directory. Received: {export_dir!r}. Train with "
+                "--export or give --export_dir."
+            )
+        self.serve = tf.saved_model.load(export_dir).signatures["serving_default"]
+        inputs = self.serve.structured_input_signature[1]
+        self.latent_dim = inputs["latents"].shape[-1]
+        self.conditional = "labels" in inputs
+
+    def __call__(self, latents, label=None):
+        """Images (N, H, W, C) in [-1, 1] for `latents`, all of class `label` (default 0)."""
+        kwargs = {"latents": tf.constant(latents)}
+        if self.conditional:
+            kwargs["labels"] = tf.fill([len(latents)], label or 0)
+        return self.serve(**kwargs)["images"].numpy()
+
+
+def write_samples(
+    generator,
+    output,
+    *,
+    num_samples=64,
+    seed=0,
+    truncation=None,
+    interpolate=0,
+    label=None,
+    output_dir=None,
+):
+    """Writes a grid of samples (or, with `interpolate`, an N-step latent interpolation
+    strip) to `output`, and with `output_dir` each image as its own PNG.
+
+    Returns:
+        The number of images generated.
+    """
+    rng = np.random.default_rng(seed)
+    if interpolate:
+        a, b = truncated_latents(rng, 2, generator.latent_dim, truncation)
+        latents = np.stack([slerp(a, b, t) for t in np.linspace(0, 1, interpolate)])
+    else:
+        latents = truncated_latents(rng, num_samples, generator.latent_dim, truncation)
+    images = generator(latents, label)
+    save_png(image_grid(images, interpolate or None), output)
+    if output_dir:
+        os.makedirs(output_dir, exist_ok=True)
+        for i, image in enumerate(images):
+            save_png(image_grid(image[None]), os.path.join(output_dir, f"{i:05d}.png"))
+    return len(images)
+
+
+def write_nearest(generator, train_images, output, *, seed=0, label=None, count=8, k=4):
+    """Writes `count` samples, each beside its `k` nearest training images by pixel L2
+    (a memorisation check), as one row per sample."""
+    latents = truncated_latents(np.random.default_rng(seed), count, generator.latent_dim)
+    samples = generator(latents, label)
+    indices, _ = nearest_neighbours(samples, train_images, k=k)
+    rows = np.concatenate([samples[:, None], train_images[indices]], axis=1)
+    save_png(image_grid(rows.reshape(-1, *rows.shape[2:]), k + 1), output)
