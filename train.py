@@ -34,7 +34,6 @@ from keras_models import callbacks as gan_callbacks  # noqa: E402
 from keras_models import config as train_config  # noqa: E402
 from keras_models import data, metrics, recipes, report, sampling  # noqa: E402
 from keras_models.conditioning import pack  # noqa: E402
-from keras_models.gan import NonFiniteGuard  # noqa: E402
 from keras_models.run_dir import RunDirectory, RunDirError, restore_latest  # noqa: E402
 
 FLAGS = flags.FLAGS
@@ -123,6 +122,7 @@ class Training:
         if config.metrics:
             self.inception = metrics.InceptionFeatures(config.inception_weights)
         self.reals = load_data(config)
+        print("\n".join(recipes.describe(config)))
         print(json.dumps(config.to_dict(), indent=2, sort_keys=True))
         if FLAGS.deterministic:
             tf.config.experimental.enable_op_determinism()
@@ -158,18 +158,22 @@ class Training:
         config, run, start = self.config, self.run_dir, self.start
         images, labels = self.reals.images, self.reals.labels
         reference = None
-        if self.inception is not None:
+        if self.inception is not None:  # the paper's protocol: 10k fakes vs the test split
+            reals, split = data.reference_images(
+                config.dataset, config.resolution, config.fid_split, images
+            )
             reference = metrics.ReferenceStatistics.compute(
                 self.inception,
-                images,
+                reals,
                 dataset=config.dataset,
-                split="train",
-                cache_path=os.path.join(run.path, "reference_statistics.npz"),
+                split=split,
+                cache_path=os.path.join(run.path, f"reference_statistics_{split}.npz"),
             )
         self.evaluator = gan_callbacks.MetricEvaluator(
             images[: config.num_eval_images],
             every_n_steps=config.eval_every,
             log_dir=run.logs,
+            num_fake=config.num_fid_images if reference else None,
             inception=self.inception,
             reference=reference,
             history_path=run.metrics_path,
@@ -188,7 +192,7 @@ class Training:
                 initial_step=start,
             )
         return [
-            NonFiniteGuard(checkpoint_dir=run.checkpoints),
+            gan_callbacks.NonFiniteGuard(checkpoint_dir=run.checkpoints),
             keras.callbacks.TensorBoard(run.logs, update_freq=max(1, config.ckpt_every // 10)),
             gan_callbacks.SampleGrid(
                 num_samples=min(64, len(images)),

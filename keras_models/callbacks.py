@@ -468,3 +468,46 @@ class CheckpointEveryEpoch(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.manager.save(checkpoint_number=int(self.step.numpy()))
+
+
+class NonFiniteGuard(keras.callbacks.Callback):
+    """Stops `fit` after `max_nonfinite_steps` consecutive non-finite steps of a `GAN`.
+
+    Skipped steps leave the weights unchanged, so the last checkpoint is still good; the
+    message names it so that training can resume from it (e.g. with a lower learning
+    rate).
+
+    Args:
+        max_nonfinite_steps: consecutive skipped steps tolerated.
+        checkpoint_dir: where checkpoints are written (a `tf.train.CheckpointManager`
+            directory or a `keras.callbacks.BackupAndRestore` backup_dir), or None.
+    """
+
+    def __init__(self, max_nonfinite_steps=10, checkpoint_dir=None):
+        super().__init__()
+        self.max_nonfinite_steps = int(max_nonfinite_steps)
+        self.checkpoint_dir = checkpoint_dir
+
+    def on_train_batch_end(self, batch, logs=None):
+        streak = int(keras.ops.convert_to_numpy(self.model.nonfinite_streak))
+        if streak < self.max_nonfinite_steps:
+            return
+        self.model.stop_training = True
+        warnings.warn(
+            f"Training stopped: {streak} consecutive steps had a non-finite loss or "
+            f"gradient (max_nonfinite_steps={self.max_nonfinite_steps}); their updates "
+            f"were skipped, so the weights are those of the last finite step. Last good "
+            f"checkpoint: {self._last_checkpoint()}. Check the data and lower the "
+            "learning rates before resuming.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+
+    def _last_checkpoint(self):
+        if self.checkpoint_dir is None:
+            return "none (no checkpoint_dir given)"
+        latest = tf.train.latest_checkpoint(self.checkpoint_dir)
+        backup = os.path.join(self.checkpoint_dir, "latest.weights.h5")
+        if latest is None and os.path.exists(backup):
+            latest = backup
+        return latest or f"none found in {self.checkpoint_dir}"

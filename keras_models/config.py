@@ -121,10 +121,28 @@ class TrainConfig:
     loss: str = option("hinge", "GAN loss.", choices=("hinge", "non_saturating", "wasserstein"))
     r1_gamma: float = option(0.0, "R1 penalty weight.", minimum=0)
     r1_interval: int = option(1, "Lazy R1: evaluate it every this many D steps.", minimum=1)
+    r1_inputs: str = option(
+        "augmented",
+        "R1's gradient with respect to the augmented reals D sees (augmented) or the "
+        "un-augmented reals, through the augmentation (reals).",
+        choices=("augmented", "reals"),
+    )
     pl_weight: float = option(0.0, "StyleGAN2 path-length penalty weight (0: off).", minimum=0)
     pl_interval: int = option(4, "Lazy path length: every this many G steps.", minimum=1)
     consistency_weight: float = option(
         0.0, "Consistency regularisation weight (CR-GAN).", minimum=0
+    )
+    consistency_policy: str = option(
+        "",
+        "Consistency regularisation pairs: '' compares D(x) with D(T(x)); a policy T' "
+        "(e.g. flip,translation) compares D(T'(T(x))) with D(T(x)).",
+        check=parse_policy,
+    )
+    fake_labels: str = option(
+        "random",
+        "Labels of a conditional GAN's fakes: random (uniform, drawn for every step) or "
+        "reals (those of the D step's reals).",
+        choices=("random", "reals"),
     )
     ema_decay: float = option(
         0.999, "Decay of the generator's moving average.", minimum=0, maximum=1
@@ -171,10 +189,20 @@ class TrainConfig:
     inception_weights: str | None = option(
         None, "Path of classify_image_graph_def.pb (for --metrics).", resumable=True
     )
+    fid_split: str | None = option(
+        None,
+        "Real split of the FID/KID/IS reference statistics (None: test for a tfds "
+        "dataset, train for an image folder).",
+        resumable=True,
+        choices=("train", "test"),
+    )
+    num_fid_images: int = option(
+        10000, "Generated images per FID/KID/IS evaluation.", resumable=True, minimum=2
+    )
     # --- speed
     jit_compile: bool | str = option(
-        True,
-        "Compile the train step with XLA (auto: Keras decides).",
+        "auto",
+        "Compile the train step with XLA (auto: where an accelerator is present).",
         resumable=True,
         choices=(True, False, "auto"),
     )

@@ -513,7 +513,7 @@ def load_training_data(
             or a held-out set that leaves no training images.
     """
     common = dict(batch_size=batch_size, x_flip=x_flip, seed=seed)
-    if name == "emoji_faces" or os.path.isdir(name):
+    if is_image_folder(name):
         folder = emoji.FACES_DIR if name == "emoji_faces" else name
         return _folder_training_data(
             folder, resolution, conditional, percent, num_images, holdout, common
@@ -527,19 +527,7 @@ def load_training_data(
         percent=percent, num_images=num_images, resolution=resolution, with_labels=conditional
     )
 
-    def first(split, count):
-        ds = load_tfds(
-            name,
-            split,
-            **{**subset, "percent": None, "num_images": None, "with_labels": True},
-            batch_size=1,
-            shuffle=False,
-            repeat=False,
-        )
-        pairs = list(ds.take(count).unbatch().as_numpy_iterator())
-        labels = np.array([p[1] for p in pairs]) if conditional else None
-        return np.stack([p[0] for p in pairs]), labels
-
+    first = lambda split, count: tfds_images(name, split, resolution, count, conditional)
     images, labels = first("train", num_eval_images)
     return TrainingData(
         dataset=load_tfds(name, "train", **subset, **common),
@@ -548,6 +536,60 @@ def load_training_data(
         labels=labels,
         heldout=first("test", min(len(images), 1000)),
     )
+
+
+def tfds_images(name, split, resolution, count=None, with_labels=False):
+    """The first `count` images of a tfds split (all when None), in their stored order.
+
+    Returns:
+        `(images, labels)`: float32 (N, H, W, C) NumPy in [-1, 1], and int labels (or
+        None without `with_labels`).
+    """
+    ds = load_tfds(
+        name,
+        split,
+        resolution=resolution,
+        with_labels=True,
+        batch_size=1,
+        shuffle=False,
+        repeat=False,
+    )
+    pairs = list((ds if count is None else ds.take(count)).unbatch().as_numpy_iterator())
+    labels = np.array([p[1] for p in pairs]) if with_labels else None
+    return np.stack([p[0] for p in pairs]), labels
+
+
+def is_image_folder(name):
+    """Whether a dataset name is an image folder (or the shipped "emoji_faces")."""
+    return name == "emoji_faces" or os.path.isdir(name)
+
+
+def reference_images(name, resolution, split, training_images):
+    """The real images that FID, KID and IS compare generated images with.
+
+    Args:
+        name: the dataset, as `load_training_data` takes it.
+        resolution: image side.
+        split: "test" or "train", or None: the test split of a tfds dataset (the paper's
+            CIFAR protocol), the training images of a folder (which has no other).
+        training_images: the run's training images (a folder's reference).
+
+    Returns:
+        `(images, split)`.
+
+    Raises:
+        ValueError: for split "test" with an image folder.
+    """
+    folder = is_image_folder(name)
+    split = split or ("train" if folder else "test")
+    if not folder:
+        return tfds_images(name, split, resolution)[0], split
+    if split == "test":
+        raise ValueError(
+            f"Expected fid_split=train for an image folder, which has only its training "
+            f"images. Received: fid_split=test with dataset={name!r}."
+        )
+    return training_images, split
 
 
 def _folder_training_data(folder, resolution, conditional, percent, num_images, holdout, common):

@@ -6,15 +6,13 @@ usually goes wrong silently: loss scaling by the global batch under `tf.distribu
 mixed-precision loss scaling, non-finite losses, and exact resume.
 """
 
-import os
-import warnings
-
 import keras
 import numpy as np
 import tensorflow as tf
 
 import tf_diffaug
 from keras_models import losses as gan_losses
+from keras_models.conditioning import pack
 
 # Which discriminator calls are augmented, per `augment_mode` (the paper's ablation).
 # Roles: "d_real"/"d_fake" are the reals/fakes of the D step, "g_fake" the fakes of the
@@ -47,6 +45,12 @@ def _assign_on_replicas(assignments):
     )
 
 
+def _no_merge_calls():
+    """Whether the current strategy updates variables without merge calls, which may not
+    sit inside a `tf.cond` or `tf.while_loop` of a replica context."""
+    return tf.__internal__.distribute.strategy_supports_no_merge_call()
+
+
 def _run_if(condition, fn, *args):
     """`fn(*args)` in replica context if `condition`, else nothing changes at all.
 
@@ -59,7 +63,7 @@ def _run_if(condition, fn, *args):
     def run(*args):  # returns nothing, as the other branch
         fn(*args)
 
-    if tf.__internal__.distribute.strategy_supports_no_merge_call():
+    if _no_merge_calls():
         tf.cond(condition, lambda: run(*args), lambda: None)
         return
 
@@ -106,7 +110,7 @@ class GAN(keras.Model):
                            augment=tf_diffaug.DiffAugment("color,translation,cutout"))
     gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, 0.0, 0.999),
                 g_optimizer=keras.optimizers.Adam(2e-4, 0.0, 0.999))
-    gan.fit(dataset, epochs=10, callbacks=[keras_models.gan.NonFiniteGuard()])
+    gan.fit(dataset, epochs=10, callbacks=[keras_models.callbacks.NonFiniteGuard()])
     images = gan.generate(16)                      # EMA generator, [-1, 1], NHWC
     gan.export_generator("/tmp/generator")         # SavedModel: latents[, labels] -> images
     ```
@@ -283,6 +287,8 @@ class GAN(keras.Model):
         self._build_networks()
         self.ema_generator = None if ema_decay is None else self._clone_generator()
         self._standing_statistics_step = None  # train_steps when they were last computed
+        # Run the D steps of a train step in a loop where the strategy allows it.
+        self.compact_d_steps = True
 
         mean = lambda name: keras.metrics.Mean(name=name)
         self._trackers = {
@@ -363,8 +369,8 @@ class GAN(keras.Model):
     # --- the two networks -----------------------------------------------------------
 
     def _call_generator(self, generator, latents, labels, training):
-        inputs = latents if self.num_classes is None else [latents, labels]
-        return generator(inputs, training=training)
+        labels = None if self.num_classes is None else labels
+        return generator(pack(latents, labels), training=training)
 
     def _augment(self, images, role, training=True):
         """The one place where D's inputs are augmented: `augment` when `role` is
@@ -379,8 +385,7 @@ class GAN(keras.Model):
         matching entry of `labels`), in one call on their concatenation when
         `joint_discriminator_pass`. Returns float32 (B_i,) logits per batch."""
         call = lambda x, y: tf.reshape(
-            tf.cast(self.discriminator(x if y is None else [x, y], training=training), tf.float32),
-            [-1],
+            tf.cast(self.discriminator(pack(x, y), training=training), tf.float32), [-1]
         )
         if self.num_classes is None:
             labels = [None] * len(images)
@@ -548,6 +553,36 @@ class GAN(keras.Model):
         self._track("g_loss", adversarial, finite)
         return finite
 
+    def _discriminator_steps(self, images, labels):
+        """`d_steps_per_g_step` D steps, each on its part of the batch.
+
+        Where the strategy allows updates inside a loop (one device, TPU, XLA on GPUs)
+        the steps run in a `tf.while_loop`, so the D step is traced (and compiled) once
+        however many there are; under merge-call strategies (MirroredStrategy on CPU)
+        they are unrolled, since a merge call may not sit inside a loop.
+
+        Returns:
+            `(finite, labels)`: whether every D update was finite, and the labels of the
+            last part (for the G step).
+        """
+        parts = self.d_steps_per_g_step
+        if parts == 1:
+            return self._discriminator_step(images, labels), labels
+        split = lambda x: None if x is None else tf.reshape(x, [parts, -1, *x.shape[1:]])
+        images, labels = split(images), split(labels)
+        part = lambda i: (images[i], None if labels is None else labels[i])
+        if not (self.compact_d_steps and _no_merge_calls()):
+            finite = tf.constant(True)
+            for i in range(parts):
+                finite &= self._discriminator_step(*part(i))
+            return finite, part(parts - 1)[1]
+
+        def body(i, finite):
+            return i + 1, finite & self._discriminator_step(*part(i))
+
+        _, finite = tf.while_loop(lambda i, _: i < parts, body, (tf.constant(0), True))
+        return finite, part(parts - 1)[1]
+
     def _forward_state(self):
         """Variables that forward passes update: the networks' non-trainable weights
         (batch-norm statistics, spectral-norm vectors) and other state of the model
@@ -606,14 +641,9 @@ class GAN(keras.Model):
 
     def train_step(self, data):
         images, labels = self._unpack(data)
-        parts = self.d_steps_per_g_step
-        image_parts = tf.split(images, parts) if parts > 1 else [images]
-        label_parts = tf.split(labels, parts) if parts > 1 and labels is not None else None
-        all_finite = tf.constant(True)
-        for i, reals in enumerate(image_parts):
-            part_labels = label_parts[i] if label_parts is not None else labels
-            all_finite &= self._discriminator_step(reals, part_labels)
-        g_finite = self._generator_step(tf.shape(image_parts[-1])[0], part_labels)
+        all_finite, last_labels = self._discriminator_steps(images, labels)
+        local_batch = tf.shape(images)[0] // self.d_steps_per_g_step
+        g_finite = self._generator_step(local_batch, last_labels)
         all_finite &= g_finite
         if self.ema_generator is not None:
             self._update_ema(g_finite)
@@ -822,46 +852,3 @@ class GAN(keras.Model):
             key = f"random_state_{i}"
             if key in store:
                 state.assign(store[key])
-
-
-class NonFiniteGuard(keras.callbacks.Callback):
-    """Stops `fit` after `max_nonfinite_steps` consecutive non-finite steps of a `GAN`.
-
-    Skipped steps leave the weights unchanged, so the last checkpoint is still good; the
-    message names it so that training can resume from it (e.g. with a lower learning
-    rate).
-
-    Args:
-        max_nonfinite_steps: consecutive skipped steps tolerated.
-        checkpoint_dir: where checkpoints are written (a `tf.train.CheckpointManager`
-            directory or a `keras.callbacks.BackupAndRestore` backup_dir), or None.
-    """
-
-    def __init__(self, max_nonfinite_steps=10, checkpoint_dir=None):
-        super().__init__()
-        self.max_nonfinite_steps = int(max_nonfinite_steps)
-        self.checkpoint_dir = checkpoint_dir
-
-    def on_train_batch_end(self, batch, logs=None):
-        streak = int(keras.ops.convert_to_numpy(self.model.nonfinite_streak))
-        if streak < self.max_nonfinite_steps:
-            return
-        self.model.stop_training = True
-        warnings.warn(
-            f"Training stopped: {streak} consecutive steps had a non-finite loss or "
-            f"gradient (max_nonfinite_steps={self.max_nonfinite_steps}); their updates "
-            f"were skipped, so the weights are those of the last finite step. Last good "
-            f"checkpoint: {self._last_checkpoint()}. Check the data and lower the "
-            "learning rates before resuming.",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-
-    def _last_checkpoint(self):
-        if self.checkpoint_dir is None:
-            return "none (no checkpoint_dir given)"
-        latest = tf.train.latest_checkpoint(self.checkpoint_dir)
-        backup = os.path.join(self.checkpoint_dir, "latest.weights.h5")
-        if latest is None and os.path.exists(backup):
-            latest = backup
-        return latest or f"none found in {self.checkpoint_dir}"

@@ -73,6 +73,7 @@ def test_resume_compares_exactly_the_non_resumable_fields():
     assert RESUMABLE_FIELDS == {
         "steps", "kimg", "ckpt_every", "sample_every", "eval_every", "keep_checkpoints",
         "metrics", "inception_weights", "num_eval_images", "jit_compile",
+        "fid_split", "num_fid_images",
     }  # fmt: skip
     current = recipes.resolve("demo")
     saved = current.to_dict()
@@ -151,13 +152,37 @@ def test_recipes_resolve_to_the_papers_values():
     )  # fmt: skip
     assert (cifar.ema_decay, cifar.ema_start_step, cifar.x_flip) == (0.9999, 1000, True)
     assert (cifar.conditional, cifar.resolution, cifar.adam_epsilon) == (True, 32, 1e-7)
-    assert cifar.total_steps == math.ceil(100_000_000 / 200)
+    # The scripts' lengths: 1000 epochs of the full set, 5000 of a 10% / 20% subset.
+    assert cifar.kimg == 50_000 and cifar.total_steps == math.ceil(50_000_000 / 200)
+    assert recipes.resolve("biggan_cifar10", {"percent": 10}).kimg == 25_000
+    assert recipes.resolve("biggan_cifar10", {"percent": 20}).kimg == 50_000
+    assert recipes.resolve("biggan_cifar100").kimg == 100_000  # 2000 epochs
+    assert recipes.resolve("biggan_cifar10", {"percent": 10, "kimg": 7}).kimg == 7
+    assert (cifar.fid_split, cifar.num_fid_images, cifar.fake_labels) == ("test", 10_000, "random")
     sg2 = recipes.resolve("stylegan2_cifar10")
     assert (sg2.r1_gamma, sg2.loss, sg2.batch_size, sg2.kimg) == (0.1, "non_saturating", 32, 25000)
     assert (sg2.g_learning_rate, sg2.adam_beta_2, sg2.adam_epsilon) == (0.002, 0.99, 1e-8)
     assert sg2.ema_decay == pytest.approx(0.5 ** (32 / 1e6))
+    assert sg2.ema_start_step == 31_250  # one half-life: 1000 kimg at batch 32
+    assert sg2.policy == "color,cutout" and sg2.r1_inputs == "augmented"
+    assert recipes.resolve("stylegan2_cifar10", {"num_images": 5000}).policy == (
+        "color,translation,cutout"
+    )
+    fewshot = recipes.resolve("stylegan2_fewshot")
+    assert (fewshot.r1_inputs, fewshot.ema_start_step) == ("reals", 625)  # ns_DiffAugment_r1
+    assert (fewshot.fid_split, fewshot.num_fid_images) == ("train", 5000)  # fid5k-train
+    # CR-BigGAN: the full-data script vs the subset scripts (--CR_augment "").
     cr = recipes.resolve("cr_biggan_cifar10")
-    assert (cr.consistency_weight, cr.policy) == (10.0, "cutout")
+    assert (cr.consistency_weight, cr.policy, cr.consistency_policy) == (
+        10.0, "cutout", "flip,translation",
+    )  # fmt: skip
+    cr10 = recipes.resolve("cr_biggan_cifar10", {"percent": 10})
+    assert (cr10.policy, cr10.consistency_policy, cr10.kimg) == ("translation,cutout", "", 25_000)
+    assert recipes.resolve("cr_biggan_cifar10", {"percent": 10, "policy": "cutout"}).policy == (
+        "cutout"
+    )
+    assert "DiffAugment-cr-biggan-cifar10.sh" in recipes.describe(cr10)[0]
+    assert recipes.describe(cr10)[1] == "Length: 25000 kimg = 5000 epochs of 5,000 images."
     # Precedence: defaults < backbone preset training < recipe < overrides.
     demo = recipes.resolve("demo")
     assert (demo.batch_size, demo.x_flip, demo.holdout, demo.ema_decay) == (16, True, 24, 0.99)

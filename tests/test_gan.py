@@ -12,7 +12,8 @@ import pytest
 import tensorflow as tf
 
 import tf_diffaug
-from keras_models.gan import GAN, NonFiniteGuard
+from keras_models.callbacks import NonFiniteGuard
+from keras_models.gan import GAN
 from tests.test_case import one_replica_strategy, two_replica_strategy
 from tests.test_readme import readme_blocks
 
@@ -143,10 +144,31 @@ def test_evaluate_neither_augments_nor_updates():
         np.testing.assert_array_equal(got, want)
 
 
-def test_d_steps_per_g_step_splits_the_batch_between_discriminator_updates():
-    gan = compile_gan(make_gan(NUM_CLASSES, d_steps_per_g_step=2))
-    gan.fit(dataset(real_batch(NUM_CLASSES)), epochs=1, steps_per_epoch=3, verbose=0)
+@pytest.mark.parametrize("compact", [True, False])
+def test_d_steps_per_g_step_splits_the_batch_between_discriminator_updates(compact):
+    discriminator = Recording(make_discriminator(NUM_CLASSES))
+    gan = make_gan(
+        NUM_CLASSES,
+        discriminator=discriminator,
+        d_steps_per_g_step=2,
+        fake_labels="reals",
+        augment_mode="none",  # D sees the reals as they are
+    )
+    gan.compact_d_steps = compact
+    compile_gan(gan, run_eagerly=True)
+    discriminator.calls.clear()
+    images, labels = real_batch(NUM_CLASSES)
+    gan.fit(dataset((images, labels)), epochs=1, steps_per_epoch=3, verbose=0)
     assert int(gan.d_optimizer.iterations) == 6 and int(gan.g_optimizer.iterations) == 3
+    # Per train step: (fakes, reals) for each D step, then the G step's fakes. Each D step
+    # sees its own half of the batch, in order, with its labels; G uses the last half's.
+    calls = discriminator.calls[:5]
+    half = BATCH // 2
+    for step, (fakes, reals) in enumerate([calls[0:2], calls[2:4]]):
+        np.testing.assert_array_equal(reals[0], images[step * half : (step + 1) * half])
+        np.testing.assert_array_equal(reals[1], labels[step * half : (step + 1) * half])
+        assert len(fakes[0]) == half
+    np.testing.assert_array_equal(calls[4][1], labels[half:])
 
 
 def _generator_update(mode, policy="color,translation,cutout", loss="hinge", discriminator=None):
@@ -625,3 +647,46 @@ def test_the_ema_generator_samples_with_standing_statistics(tmp_path):
     np.testing.assert_allclose(
         serve(latents=tf.constant(latents))["images"].numpy(), alone, rtol=1e-5, atol=1e-5
     )
+
+
+def _fit_d_steps(compact, d_steps=4, jit_compile=False, steps=2):
+    gan = make_gan(
+        NUM_CLASSES, d_steps_per_g_step=d_steps, r1_gamma=1.0, r1_interval=2, ema_decay=0.9
+    )
+    gan.compact_d_steps = compact
+    # SGD: Adam's first steps are +-lr wherever a gradient is float noise, which would
+    # turn the loop's different (but equally exact) fusion into visible differences.
+    compile_gan(gan, keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1), jit_compile=jit_compile)
+    data = dataset(real_batch(NUM_CLASSES, batch=BATCH * d_steps), batch=BATCH * d_steps)
+    history = gan.fit(data, epochs=1, steps_per_epoch=steps, verbose=0)
+    return gan, history.history
+
+
+def _train_graph_size(gan):
+    iterator = iter(dataset(real_batch(NUM_CLASSES, batch=BATCH * gan.d_steps_per_g_step)))
+    function = gan.make_train_function()
+    graph = function.get_concrete_function(iterator).graph
+    nested = sum(len(f.node_def) for f in graph.as_graph_def().library.function)
+    return len(graph.get_operations()) + nested
+
+
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_d_steps_in_a_loop_equal_the_unrolled_steps(jit_compile):
+    # Equal up to float reassociation: Grappler and XLA fuse the loop body differently.
+    # Under XLA one step: by the second, a hinge that one run crosses and the other does
+    # not makes a 1e-3 difference.
+    steps = 1 if jit_compile else 2
+    compact, compact_logs = _fit_d_steps(True, jit_compile=jit_compile, steps=steps)
+    unrolled, unrolled_logs = _fit_d_steps(False, jit_compile=jit_compile, steps=steps)
+    for name in unrolled_logs:
+        np.testing.assert_allclose(compact_logs[name], unrolled_logs[name], rtol=1e-5, atol=1e-7)
+    assert int(compact.d_optimizer.iterations) == 4 * steps
+    assert int(compact.g_optimizer.iterations) == steps
+    for got, want in zip(state(compact), state(unrolled), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_the_traced_train_step_does_not_grow_with_the_d_steps():
+    one, four = (_train_graph_size(_fit_d_steps(True, d_steps)[0]) for d_steps in (1, 4))
+    unrolled = _train_graph_size(_fit_d_steps(False, 4)[0])
+    assert four < 1.3 * one < unrolled
