@@ -455,14 +455,14 @@ class GAN(keras.Model):
             return reals
         return self._augment(reals, "consistency")  # T(x), against D(x) of the D step
 
-    def _discriminator_gradients(self, reals, fakes, labels, fake_labels, with_r1):
+    def _discriminator_gradients(self, reals, fakes, labels, fake_labels, r1_due):
         variables = self.discriminator.trainable_variables
         with tf.GradientTape() as tape:
             with tf.GradientTape(watch_accessed_variables=False) as r1_tape:
-                if with_r1 and self.r1_inputs == "reals":
+                if self.r1_gamma and self.r1_inputs == "reals":
                     r1_tape.watch(reals)
                 seen_reals = self._augment(reals, "d_real")
-                if with_r1 and self.r1_inputs == "augmented":
+                if self.r1_gamma and self.r1_inputs == "augmented":
                     r1_tape.watch(seen_reals)
                 images = [self._augment(fakes, "d_fake"), seen_reals]
                 labels_of = [fake_labels, labels]
@@ -475,10 +475,13 @@ class GAN(keras.Model):
             adversarial = self.d_loss_fn(real_logits, fake_logits)
             total = adversarial
             r1 = tf.zeros_like(adversarial)
-            if with_r1:
+            if self.r1_gamma:
                 # The gradient of the (B,) logits is that of their sum: per-sample dD/dx.
                 wrt = reals if self.r1_inputs == "reals" else seen_reals
-                r1 = gan_losses.r1_penalty(r1_tape.gradient(real_logits, wrt))
+                penalty = lambda: gan_losses.r1_penalty(r1_tape.gradient(real_logits, wrt))
+                # Only the penalty is conditional: random draws (augmentation) inside a
+                # `tf.cond` lose their seed updates under XLA in some graphs.
+                r1 = penalty() if r1_due is True else tf.cond(r1_due, penalty, lambda: r1)
                 total += (0.5 * self.r1_gamma * self.r1_interval) * r1
             consistency = None
             if self.consistency_weight:
@@ -508,19 +511,10 @@ class GAN(keras.Model):
             training=True,
         )
         fakes = tf.stop_gradient(fakes)
-        step = lambda with_r1: self._discriminator_gradients(
-            reals, fakes, labels, fake_labels, with_r1
-        )
-        if not self.r1_gamma:
-            loss, grads, logs = step(False)
-            r1_weight = 0.0
-        elif self.r1_interval == 1:
-            loss, grads, logs = step(True)
-            r1_weight = 1.0
-        else:
-            due = tf.equal(self.train_steps % self.r1_interval, 0)
-            loss, grads, logs = tf.cond(due, lambda: step(True), lambda: step(False))
-            r1_weight = tf.cast(due, tf.float32)
+        r1_due = True
+        if self.r1_interval > 1:
+            r1_due = tf.equal(self.train_steps % self.r1_interval, 0)
+        loss, grads, logs = self._discriminator_gradients(reals, fakes, labels, fake_labels, r1_due)
         finite = self._finite(loss, grads, self.d_optimizer)
         self._update_or_restore(
             finite, self.d_optimizer, grads, self.discriminator.trainable_variables, snapshot
@@ -528,7 +522,7 @@ class GAN(keras.Model):
         for name in ("d_loss", "d_real_logits", "d_fake_logits", "d_real_accuracy"):
             self._track(name, logs[name], finite)
         if self.r1_gamma:
-            self._track("r1", logs["r1"], finite, r1_weight)
+            self._track("r1", logs["r1"], finite, tf.cast(r1_due, tf.float32))
         if self.consistency_weight:
             self._track("consistency", logs["consistency"], finite)
         return finite

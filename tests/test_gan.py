@@ -663,9 +663,9 @@ def _fit_d_steps(compact, d_steps=4, jit_compile=False, steps=2):
 
 
 def _train_graph_size(gan):
-    iterator = iter(dataset(real_batch(NUM_CLASSES, batch=BATCH * gan.d_steps_per_g_step)))
-    function = gan.make_train_function()
-    graph = function.get_concrete_function(iterator).graph
+    """Ops in the traced train step, its nested functions (loop bodies) included."""
+    batch = next(iter(dataset(real_batch(NUM_CLASSES, batch=BATCH * gan.d_steps_per_g_step))))
+    graph = tf.function(gan.train_step).get_concrete_function(batch).graph
     nested = sum(len(f.node_def) for f in graph.as_graph_def().library.function)
     return len(graph.get_operations()) + nested
 
@@ -690,3 +690,18 @@ def test_the_traced_train_step_does_not_grow_with_the_d_steps():
     one, four = (_train_graph_size(_fit_d_steps(True, d_steps)[0]) for d_steps in (1, 4))
     unrolled = _train_graph_size(_fit_d_steps(False, 4)[0])
     assert four < 1.3 * one < unrolled
+
+
+@pytest.mark.parametrize("compact", [True, False])
+def test_random_streams_advance_under_xla_with_lazy_r1(compact):
+    # Regression: with the augmentation inside the lazy-R1 `tf.cond`, XLA dropped the
+    # seed updates of a conditional GAN, so every step reused the same draws.
+    gan = make_gan(NUM_CLASSES, d_steps_per_g_step=2, r1_gamma=1.0, r1_interval=2)
+    gan.compact_d_steps = compact
+    compile_gan(gan, keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1), jit_compile=True)
+    data = dataset(real_batch(NUM_CLASSES, batch=2 * BATCH), batch=2 * BATCH)
+    gan.fit(data, epochs=1, steps_per_epoch=2, verbose=0)
+    # Per train step: latents and labels for 2 D steps and the G step (6 draws); the
+    # augmentation for reals and fakes of 2 D steps and the G step's fakes (5 draws).
+    assert int(gan.seed_generator.state[1]) == 2 * 6
+    assert int(gan.augment.seed_generator.state[1]) == 2 * 5
