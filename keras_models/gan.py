@@ -684,9 +684,13 @@ class GAN(keras.Model):
     def _sampling_generator(self, use_ema):
         if not use_ema or self.ema_generator is None:
             return self.generator
-        if self._standing_statistics_step != int(self.train_steps):
+        if self._standing_statistics_step != self._step():
             self.update_standing_statistics()
         return self.ema_generator
+
+    def _step(self):
+        """The step counter as a Python int (also for a distributed variable)."""
+        return int(keras.ops.convert_to_numpy(self.train_steps))
 
     def update_standing_statistics(self):
         """Gives the EMA generator batch-norm statistics of its own.
@@ -700,7 +704,7 @@ class GAN(keras.Model):
         changed since the last call; a generator without batch normalization is left
         as it is.
         """
-        self._standing_statistics_step = int(self.train_steps)
+        self._standing_statistics_step = self._step()
         layers = _batch_norm_layers(self.ema_generator)
         if not layers:
             return

@@ -311,3 +311,19 @@ def test_training_data_from_tfds_keeps_labels_and_a_test_split_holdout(mock_cifa
     assert run.heldout[0].shape == (12, 32, 32, 3)
     images, labels = _first(run.dataset)
     assert images.shape == (4, 32, 32, 3) and labels.shape == (4,)
+
+
+def test_reference_images_follow_the_papers_protocol(mock_cifar, tmp_path):
+    # A tfds dataset: the whole test split by default (the paper's CIFAR FID), in order.
+    training = np.zeros((3, 8, 8, 3), np.float32)
+    images, split = data.reference_images("cifar10", 8, None, training)
+    expected, _ = data.tfds_images("cifar10", "test", 8)
+    assert split == "test" and len(images) == len(expected) == 200
+    np.testing.assert_array_equal(images, expected)
+    images, split = data.reference_images("cifar10", 8, "train", training)
+    assert split == "train" and len(images) == 200
+    # An image folder has only its training images (the few-shot fid5k-train).
+    images, split = data.reference_images(str(tmp_path), 8, None, training)
+    assert split == "train" and images is training
+    with pytest.raises(ValueError, match="fid_split=train for an image folder"):
+        data.reference_images(str(tmp_path), 8, "test", training)

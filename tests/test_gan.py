@@ -705,3 +705,13 @@ def test_random_streams_advance_under_xla_with_lazy_r1(compact):
     # augmentation for reals and fakes of 2 D steps and the G step's fakes (5 draws).
     assert int(gan.seed_generator.state[1]) == 2 * 6
     assert int(gan.augment.seed_generator.state[1]) == 2 * 5
+
+
+def test_the_path_length_average_is_checkpointed():
+    from keras_models.stylegan2 import PathLengthRegularizer
+
+    regularizer = PathLengthRegularizer(interval=2, batch_shrink=3)
+    gan = compile_gan(make_gan(g_regularizer=regularizer))
+    assert any(w is regularizer.mean_length for w in gan.checkpoint_items()["other_weights"])
+    revived = PathLengthRegularizer.from_config(regularizer.get_config())
+    assert (revived.interval, revived.batch_shrink) == (2, 3)

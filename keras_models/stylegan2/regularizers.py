@@ -111,5 +111,7 @@ class PathLengthRegularizer(keras.layers.Layer):
             **super().get_config(),
             "weight": self.weight,
             "decay": self.decay,
+            "interval": self.interval,
+            "batch_shrink": self.batch_shrink,
             "seed": self.seed,
         }
