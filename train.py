@@ -34,6 +34,7 @@ from keras_models import callbacks as gan_callbacks  # noqa: E402
 from keras_models import config as train_config  # noqa: E402
 from keras_models import data, metrics, recipes, report, sampling  # noqa: E402
 from keras_models.conditioning import pack  # noqa: E402
+from keras_models.progress import TrainingProgress  # noqa: E402
 from keras_models.run_dir import RunDirectory, RunDirError, restore_latest  # noqa: E402
 
 FLAGS = flags.FLAGS
@@ -90,6 +91,16 @@ def make_strategy(name, tpu=None):
     return tf.distribute.get_strategy()
 
 
+def jit_reason(jit_compile):
+    """Why the train step is (not) compiled with XLA, for the start-up summary."""
+    if jit_compile != "auto":
+        return f"--jit_compile={str(jit_compile).lower()}"
+    accelerators = [d for d in tf.config.list_physical_devices() if d.device_type != "CPU"]
+    if accelerators:
+        return f"auto: {accelerators[0].device_type} found"
+    return "auto: no GPU or TPU, and on CPU graph mode is faster"
+
+
 def load_data(config):
     """The run's `keras_models.data.TrainingData` (one batch feeds all D steps of a step)."""
     if not config.dataset:
@@ -131,6 +142,8 @@ class Training:
             keras.mixed_precision.set_global_policy(config.mixed_precision)
         with strategy.scope():
             self.gan = recipes.build_gan(config, self.reals.num_classes)
+        print(f"XLA: {'on' if self.gan.jit_compile else 'off'} ({jit_reason(config.jit_compile)}).")
+        self.epochs = math.ceil(config.total_steps / config.ckpt_every)
         if FLAGS.dry_run:
             return False
         resuming = self.run_dir.prepare(config, resume=FLAGS.resume, overwrite=FLAGS.overwrite)
@@ -192,6 +205,12 @@ class Training:
                 initial_step=start,
             )
         return [
+            TrainingProgress(
+                config.batch_size * config.d_steps_per_g_step,
+                total_steps=self.epochs * config.ckpt_every,
+                initial_step=start,
+                metrics=("d_loss", "g_loss", "d_real_accuracy"),
+            ),
             gan_callbacks.NonFiniteGuard(checkpoint_dir=run.checkpoints),
             keras.callbacks.TensorBoard(run.logs, update_freq=max(1, config.ckpt_every // 10)),
             gan_callbacks.SampleGrid(
@@ -221,12 +240,12 @@ class Training:
         # exactly the batch an uninterrupted run would see next.
         history = self.gan.fit(
             self.reals.dataset.skip(self.start),
-            epochs=math.ceil(config.total_steps / tick),
+            epochs=self.epochs,
             initial_epoch=self.start // tick,
             steps_per_epoch=tick,
             callbacks=self.callbacks(),
             shuffle=False,  # the pipeline shuffles, deterministically
-            verbose=1 if sys.stdout.isatty() else 2,
+            verbose=0,  # TrainingProgress reports, for the whole run
         )
         if FLAGS.export:
             self.gan.export_generator(self.run_dir.export)

@@ -44,7 +44,6 @@ RECIPES = {
             "sample_every": 250,
             "eval_every": 250,
             "num_eval_images": 145,
-            "jit_compile": False,  # on CPU, XLA compiles for 25 s and steps no faster
         },
     },
     # DiffAugment-BigGAN CIFAR-10/100 (paper Table 2): 1000 (CIFAR-100: 2000) epochs of

@@ -186,7 +186,7 @@ def test_recipes_resolve_to_the_papers_values():
     # Precedence: defaults < backbone preset training < recipe < overrides.
     demo = recipes.resolve("demo")
     assert (demo.batch_size, demo.x_flip, demo.holdout, demo.ema_decay) == (16, True, 24, 0.99)
-    assert demo.jit_compile is False and demo.total_steps == 1500
+    assert demo.jit_compile == "auto" and demo.total_steps == 1500
     assert recipes.resolve("demo", {"batch_size": 4, "steps": None}).batch_size == 4
     # The backbone preset whose training entry applies is the one finally named.
     ffhq = recipes.resolve("stylegan2_cifar10", {"model_preset": "ffhq1024"})
