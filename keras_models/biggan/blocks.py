@@ -20,6 +20,19 @@ def _conv(parent, filters, kernel_size, name):
     )
 
 
+def _preactivation_relu(x):
+    """ReLU of a D block's input, as a select: the values and gradients of `ops.relu`.
+
+    The input of a pre-activated block is a residual sum that the shortcut reads too. Fed
+    to `Relu`, that sum matches the conv + bias + add + ReLU fusion of TensorFlow's oneDNN
+    Grappler remapper, which deletes the sum although the shortcut still reads it: the
+    remapper fails ("remapper failed: ... fanout ... exist for missing node .../add") and
+    drops every fusion of the graph. A select is no fusable activation, so the remapper
+    fuses conv + bias + add into the sum instead.
+    """
+    return ops.where(x > 0, x, 0.0)
+
+
 @keras.saving.register_keras_serializable(package="keras_models.biggan")
 class GeneratorBlock(keras.layers.Layer):
     """Up-block: BN-ReLU-up-conv3x3-BN-ReLU-conv3x3 plus a (up, conv1x1) shortcut.
@@ -152,7 +165,7 @@ class DiscriminatorBlock(keras.layers.Layer):
         return self.shortcut(x, training=training)
 
     def call(self, inputs, training=None):
-        h = ops.relu(inputs) if self.preactivation else inputs
+        h = _preactivation_relu(inputs) if self.preactivation else inputs
         h = self.conv1(h, training=training)
         h = self.conv2(ops.relu(h), training=training)
         if self.downsample:
