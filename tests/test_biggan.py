@@ -149,6 +149,25 @@ def test_full_preset_parameter_counts(name, expected):
     assert preset_counts(name)[:2] == expected
 
 
+def test_sn_epsilon_reaches_every_spectral_norm_layer():
+    # imagenet128 has every kind: SN linear, convs, CBN projections, attention, embedding.
+    g, d = _tiny("imagenet128", sn_epsilon=1e-3)
+    for model in (g, d):
+        sn_layers = [layer for layer in model._flatten_layers() if hasattr(layer, "sn_u")]
+        assert len(sn_layers) == sum("sn_u" in w.path for w in model.weights) > 10
+        assert {layer.epsilon for layer in sn_layers} == {1e-3}
+        assert assert_config_round_trip(model).sn_epsilon == 1e-3
+
+
+def test_presets_use_their_scripts_small_numbers():
+    # DiffAugment's utils.py defaults; launch_BigGAN_bs256x8.sh's --SN_eps / --adam_eps.
+    for name, eps in (("cifar32", 1e-8), ("imagenet128", 1e-6)):
+        preset = PRESETS[name]
+        assert preset["training"]["adam_epsilon"] == eps
+        assert Generator.from_preset(name).sn_epsilon == eps
+        assert Discriminator.from_preset(name).sn_epsilon == eps
+
+
 def test_config_round_trip(cifar):
     for model in cifar:
         clone = assert_config_round_trip(model)
