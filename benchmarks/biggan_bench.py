@@ -3,7 +3,7 @@
     python benchmarks/biggan_bench.py [--width 16] [--repeats 3] [--steps 2] [--iters 3]
 
 Training step: `keras_models.GAN.fit` with the preset's recipe (4 D steps of batch 50 per
-G step, hinge loss, Adam(2e-4, 0, 0.999), EMA, DiffAugment "translation,cutout") on a
+G step, hinge loss, Adam(2e-4, 0, 0.999, epsilon 1e-8), EMA, DiffAugment "translation,cutout") on a
 reduced-width "cifar32" (width 16 = 64 channels instead of 256), compiled once, then
 timed over `--steps` steps. Forward: images/s of the full-width "cifar32" generator
 (4.3M parameters) at batch 50 in inference mode. Trials are interleaved across variants
@@ -46,7 +46,9 @@ def make_gan(width, jit):
         d_steps_per_g_step=RECIPE["d_steps_per_g_step"],
         num_classes=generator.num_classes,
     )
-    adam = lambda lr: keras.optimizers.Adam(lr, RECIPE["adam_beta_1"], RECIPE["adam_beta_2"])
+    adam = lambda lr: keras.optimizers.Adam(
+        lr, RECIPE["adam_beta_1"], RECIPE["adam_beta_2"], RECIPE["adam_epsilon"]
+    )
     gan.compile(
         d_optimizer=adam(RECIPE["d_learning_rate"]),
         g_optimizer=adam(RECIPE["g_learning_rate"]),

@@ -1,5 +1,10 @@
 """keras_models.biggan: BigGAN generator, projection discriminator, presets."""
 
+import os
+import pathlib
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
@@ -15,6 +20,7 @@ from tests.test_case import (
     two_replica_strategy,
 )
 
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 BATCH = 3
 # Smallest widths that keep every layer non-degenerate (attention needs >= 8 channels).
 TINY_WIDTH = {"cifar32": 4, "imagenet128": 8}
@@ -143,6 +149,25 @@ def test_full_preset_parameter_counts(name, expected):
     assert preset_counts(name)[:2] == expected
 
 
+def test_sn_epsilon_reaches_every_spectral_norm_layer():
+    # imagenet128 has every kind: SN linear, convs, CBN projections, attention, embedding.
+    g, d = _tiny("imagenet128", sn_epsilon=1e-3)
+    for model in (g, d):
+        sn_layers = [layer for layer in model._flatten_layers() if hasattr(layer, "sn_u")]
+        assert len(sn_layers) == sum("sn_u" in w.path for w in model.weights) > 10
+        assert {layer.epsilon for layer in sn_layers} == {1e-3}
+        assert assert_config_round_trip(model).sn_epsilon == 1e-3
+
+
+def test_presets_use_their_scripts_small_numbers():
+    # DiffAugment's utils.py defaults; launch_BigGAN_bs256x8.sh's --SN_eps / --adam_eps.
+    for name, eps in (("cifar32", 1e-8), ("imagenet128", 1e-6)):
+        preset = PRESETS[name]
+        assert preset["training"]["adam_epsilon"] == eps
+        assert Generator.from_preset(name).sn_epsilon == eps
+        assert Discriminator.from_preset(name).sn_epsilon == eps
+
+
 def test_config_round_trip(cifar):
     for model in cifar:
         clone = assert_config_round_trip(model)
@@ -244,3 +269,24 @@ def test_gan_fit_step_under_mirrored_strategy_updates_all_weights():
     # Keras wraps the whole multi-replica step in one XLA cluster when jit_compile=True,
     # which XLA cannot place on two devices, so the distributed run is in graph mode.
     _fit_one_step(jit_compile=False, strategy=two_replica_strategy())
+
+
+def test_graph_mode_gan_step_keeps_grappler_remapper():
+    # TensorFlow logs the remapper's failure from C++ only, hence a fresh process with the
+    # log level that shows it. The cifar32 D (two identity-shortcut blocks) used to fail it.
+    script = (
+        "import tensorflow as tf\n"
+        "from tests.test_biggan import _fit_one_step\n"
+        "_fit_one_step(jit_compile=False, strategy=tf.distribute.get_strategy())\n"
+    )
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "0", "PYTHONPATH": path},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "remapper failed" not in result.stderr

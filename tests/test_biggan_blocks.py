@@ -2,8 +2,9 @@
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from keras_models.biggan.blocks import DiscriminatorBlock, GeneratorBlock
+from keras_models.biggan.blocks import DiscriminatorBlock, GeneratorBlock, _preactivation_relu
 from tests.test_case import assert_config_round_trip
 
 X = np.random.default_rng(0).normal(size=(2, 8, 8, 6)).astype("float32")
@@ -68,6 +69,16 @@ def test_first_block_sees_the_raw_image():
     residual_later = np.asarray(later(X)) - np.asarray(later(flipped))
     assert np.abs(residual_first).max() > 1e-3
     np.testing.assert_allclose(residual_later, 0.0, atol=1e-6)
+
+
+def test_preactivation_relu_has_the_values_and_gradients_of_relu():
+    x = tf.constant([-2.0, -0.0, 0.0, 1e-30, 3.0])
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        ours, relu = _preactivation_relu(x), tf.nn.relu(x)
+    np.testing.assert_array_equal(ours, relu)
+    # Including the zero gradient at 0, which ops.maximum(x, 0) would get wrong.
+    np.testing.assert_array_equal(tape.gradient(ours, x), tape.gradient(relu, x))
 
 
 def test_block_configs_round_trip():

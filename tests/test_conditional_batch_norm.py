@@ -61,8 +61,10 @@ def test_moving_statistics_update_only_in_training():
 
 @pytest.mark.parametrize("spectral_norm", [True, False])
 def test_projections_are_spectrally_normalized_when_asked(spectral_norm):
-    layer = _layer(spectral_norm=spectral_norm)
+    layer = _layer(spectral_norm=spectral_norm, sn_epsilon=1e-3)
     assert any("sn_u" in w.path for w in layer.weights) == spectral_norm
+    if spectral_norm:
+        assert layer.gain.epsilon == layer.bias.epsilon == 1e-3
 
 
 def test_config_round_trip_save_load_and_xla(tmp_path):

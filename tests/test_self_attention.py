@@ -78,10 +78,12 @@ def test_rejects_odd_sides_and_narrow_inputs(shape):
 
 
 def test_config_round_trip_save_load_and_xla(tmp_path):
-    layer = SelfAttention(kernel_initializer="glorot_uniform", name="attn")
+    layer = SelfAttention(kernel_initializer="glorot_uniform", sn_epsilon=1e-3, name="attn")
     layer(X)
     layer.gamma.assign(0.5)
-    assert assert_config_round_trip(layer).kernel_initializer["class_name"] == "GlorotUniform"
+    assert {conv.epsilon for conv in (layer.theta, layer.phi, layer.g, layer.o)} == {1e-3}
+    clone = assert_config_round_trip(layer)
+    assert (clone.kernel_initializer["class_name"], clone.sn_epsilon) == ("GlorotUniform", 1e-3)
     model = keras.Sequential([keras.Input(X.shape[1:]), layer])
     assert_keras_save_load(model, X, tmp_path)
     graph, xla = run_graph_and_xla(lambda x: layer(x, training=False), X)

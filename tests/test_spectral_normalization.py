@@ -98,6 +98,45 @@ def test_scaling_the_kernel_leaves_the_output_unchanged():
     np.testing.assert_allclose(np.asarray(layer(x, training=False)), expected, rtol=1e-4, atol=1e-5)
 
 
+def _biggan_pytorch_sn(weight, u, eps):
+    """One power iteration and W / sigma as BigGAN-PyTorch's layers.py, on torch's (out, in).
+
+    Returns the normalized weight, the new u and the values epsilon could floor: the norms
+    of u W and v W^T, and sigma.
+    """
+    v_raw = u @ weight
+    v = v_raw / max(np.linalg.norm(v_raw), eps)  # F.normalize
+    u_raw = v @ weight.T
+    u = u_raw / max(np.linalg.norm(u_raw), eps)
+    sigma = np.squeeze(v @ weight.T @ u.T)
+    return weight / sigma, u, (np.linalg.norm(v_raw), np.linalg.norm(u_raw), sigma)
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.05], ids=["unclamped", "clamped"])
+def test_epsilon_placement_matches_biggan_pytorch(scale):
+    # With epsilon 0.5 and a small kernel, ||u W||, ||v W^T|| and sigma are all below
+    # epsilon: a floor on sigma, or epsilon added to the norms or to their squares, would
+    # each give other values.
+    rng = np.random.default_rng(0)
+    kernel = (scale * rng.normal(size=(4, 3))).astype("float32")
+    u = rng.normal(size=(1, 3)).astype("float32")
+    layer = SNDense(3, epsilon=0.5, use_bias=False)
+    layer.build((None, 4))
+    layer.kernel.assign(kernel)
+    layer.sn_u.assign(u)
+    expected, expected_u, floored = _biggan_pytorch_sn(kernel.T.astype("float64"), u, 0.5)
+    assert (max(floored) < 0.5) == (scale < 1) and (min(floored) > 0.5) == (scale == 1)
+    out = np.asarray(layer(np.eye(4, dtype="float32"), training=True))
+    np.testing.assert_allclose(out, expected.T, rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(layer.sn_u), expected_u, rtol=1e-5)
+
+
+def test_all_zero_kernel_stays_zero():
+    layer = SNConv2D(2, 3, kernel_initializer="zeros", bias_initializer="ones")
+    out = np.asarray(layer(np.ones((1, 4, 4, 3), "float32"), training=True))
+    np.testing.assert_array_equal(out, np.ones_like(out))
+
+
 def test_power_iterations_must_be_positive():
     with pytest.raises(ValueError, match="power_iterations"):
         SNDense(3, power_iterations=0)
@@ -108,7 +147,7 @@ def test_config_round_trip_and_save_load(index, tmp_path):
     layer, x = _layers()[index]
     layer(x, training=True)
     clone = assert_config_round_trip(layer)
-    assert clone.power_iterations == layer.power_iterations
+    assert (clone.power_iterations, clone.epsilon) == (layer.power_iterations, 1e-8)
     model = keras.Sequential([keras.Input(x.shape[1:], dtype=x.dtype), layer])
     assert_keras_save_load(model, x, tmp_path)
 

@@ -5,19 +5,33 @@ from keras import ops
 
 from keras_models.layers.conditional_batch_norm import ConditionalBatchNormalization
 from keras_models.layers.initializer_utils import initializer_config
-from keras_models.layers.spectral_normalization import SNConv2D
+from keras_models.layers.spectral_normalization import DEFAULT_EPSILON, SNConv2D
 
 
 def _conv(parent, filters, kernel_size, name):
-    """A "same" SN convolution with the initializer and dtype policy of block `parent`."""
+    """A "same" SN convolution with the initializer, SN epsilon and dtype of block `parent`."""
     return SNConv2D(
         filters,
         kernel_size,
         padding="same",
         kernel_initializer=parent.kernel_initializer,
+        epsilon=parent.sn_epsilon,
         name=name,
         dtype=parent.dtype_policy,
     )
+
+
+def _preactivation_relu(x):
+    """ReLU of a D block's input, as a select: the values and gradients of `ops.relu`.
+
+    The input of a pre-activated block is a residual sum that the shortcut reads too. Fed
+    to `Relu`, that sum matches the conv + bias + add + ReLU fusion of TensorFlow's oneDNN
+    Grappler remapper, which deletes the sum although the shortcut still reads it: the
+    remapper fails ("remapper failed: ... fanout ... exist for missing node .../add") and
+    drops every fusion of the graph. A select is no fusable activation, so the remapper
+    fuses conv + bias + add into the sum instead.
+    """
+    return ops.where(x > 0, x, 0.0)
 
 
 @keras.saving.register_keras_serializable(package="keras_models.biggan")
@@ -32,6 +46,7 @@ class GeneratorBlock(keras.layers.Layer):
         kernel_initializer: initializer of every kernel.
         bn_momentum: batch-norm momentum (Keras convention).
         bn_epsilon: batch-norm epsilon.
+        sn_epsilon: spectral-norm epsilon of every convolution and projection.
         **kwargs: base layer arguments.
 
     Call arguments:
@@ -48,6 +63,7 @@ class GeneratorBlock(keras.layers.Layer):
         kernel_initializer="orthogonal",
         bn_momentum=0.9,
         bn_epsilon=1e-5,
+        sn_epsilon=DEFAULT_EPSILON,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -57,6 +73,7 @@ class GeneratorBlock(keras.layers.Layer):
         self.kernel_initializer = initializer_config(kernel_initializer)
         self.bn_momentum = bn_momentum
         self.bn_epsilon = bn_epsilon
+        self.sn_epsilon = sn_epsilon
 
         def norm(name):
             if conditional:
@@ -65,6 +82,7 @@ class GeneratorBlock(keras.layers.Layer):
                     epsilon=bn_epsilon,
                     spectral_norm=condition_spectral_norm,
                     kernel_initializer=self.kernel_initializer,
+                    sn_epsilon=sn_epsilon,
                     name=name,
                     dtype=self.dtype_policy,
                 )
@@ -100,6 +118,7 @@ class GeneratorBlock(keras.layers.Layer):
             "kernel_initializer": self.kernel_initializer,
             "bn_momentum": self.bn_momentum,
             "bn_epsilon": self.bn_epsilon,
+            "sn_epsilon": self.sn_epsilon,
         }
 
 
@@ -117,6 +136,7 @@ class DiscriminatorBlock(keras.layers.Layer):
         downsample: 2x2 average pooling at the end of both paths.
         preactivation: ReLU on the input (False for the first block only).
         kernel_initializer: initializer of every kernel.
+        sn_epsilon: spectral-norm epsilon of every convolution.
         **kwargs: base layer arguments.
     """
 
@@ -126,6 +146,7 @@ class DiscriminatorBlock(keras.layers.Layer):
         downsample=True,
         preactivation=True,
         kernel_initializer="orthogonal",
+        sn_epsilon=DEFAULT_EPSILON,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -133,6 +154,7 @@ class DiscriminatorBlock(keras.layers.Layer):
         self.downsample = downsample
         self.preactivation = preactivation
         self.kernel_initializer = initializer_config(kernel_initializer)
+        self.sn_epsilon = sn_epsilon
         self.conv1 = _conv(self, filters, 3, "conv1")
         self.conv2 = _conv(self, filters, 3, "conv2")
         self.pool = keras.layers.AveragePooling2D(2, name="pool", dtype=self.dtype_policy)
@@ -152,7 +174,7 @@ class DiscriminatorBlock(keras.layers.Layer):
         return self.shortcut(x, training=training)
 
     def call(self, inputs, training=None):
-        h = ops.relu(inputs) if self.preactivation else inputs
+        h = _preactivation_relu(inputs) if self.preactivation else inputs
         h = self.conv1(h, training=training)
         h = self.conv2(ops.relu(h), training=training)
         if self.downsample:
@@ -166,4 +188,5 @@ class DiscriminatorBlock(keras.layers.Layer):
             "downsample": self.downsample,
             "preactivation": self.preactivation,
             "kernel_initializer": self.kernel_initializer,
+            "sn_epsilon": self.sn_epsilon,
         }

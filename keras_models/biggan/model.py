@@ -12,7 +12,12 @@ from keras_models.biggan.presets import PRESETS
 from keras_models.conditioning import unpack
 from keras_models.layers.initializer_utils import initializer_config
 from keras_models.layers.self_attention import SelfAttention
-from keras_models.layers.spectral_normalization import SNConv2D, SNDense, SNEmbedding
+from keras_models.layers.spectral_normalization import (
+    DEFAULT_EPSILON,
+    SNConv2D,
+    SNDense,
+    SNEmbedding,
+)
 
 # Channel multipliers of `width` per resolution (BigGAN-PyTorch's G_arch / D_arch).
 # Generator: the 4x4 seed, then the output of each 2x up-block.
@@ -97,6 +102,7 @@ class Generator(_BigGANModel):
         kernel_initializer: initializer of all kernels and embeddings.
         bn_momentum: batch-norm momentum (Keras convention; 0.9 = PyTorch's 0.1).
         bn_epsilon: batch-norm epsilon.
+        sn_epsilon: spectral-norm epsilon (BigGAN's `--SN_eps`) of every SN layer.
         **kwargs: `keras.Model` arguments, e.g. `name`, `dtype`.
 
     Call: `generator(latents)`, or `generator([latents, labels])` with int labels (B,)
@@ -123,6 +129,7 @@ class Generator(_BigGANModel):
         kernel_initializer="orthogonal",
         bn_momentum=0.9,
         bn_epsilon=1e-5,
+        sn_epsilon=DEFAULT_EPSILON,
         name="generator",
         **kwargs,
     ):
@@ -151,6 +158,7 @@ class Generator(_BigGANModel):
         self.kernel_initializer = initializer_config(kernel_initializer)
         self.bn_momentum = bn_momentum
         self.bn_epsilon = bn_epsilon
+        self.sn_epsilon = sn_epsilon
 
         conditional_bn = num_classes is not None or hierarchical_z
         self.shared_embedding = None
@@ -166,6 +174,7 @@ class Generator(_BigGANModel):
         self.linear = SNDense(
             _SEED_SIDE * _SEED_SIDE * channels[0],
             kernel_initializer=self.kernel_initializer,
+            epsilon=sn_epsilon,
             name="linear",
             dtype=self.dtype_policy,
         )
@@ -181,6 +190,7 @@ class Generator(_BigGANModel):
                 kernel_initializer=self.kernel_initializer,
                 bn_momentum=bn_momentum,
                 bn_epsilon=bn_epsilon,
+                sn_epsilon=sn_epsilon,
                 name=f"block{index + 1}",
                 dtype=self.dtype_policy,
             )
@@ -190,7 +200,10 @@ class Generator(_BigGANModel):
         self.attention_after = _attention_after(sides, self.attention_resolutions)
         self.attention = [
             SelfAttention(
-                self.kernel_initializer, name=f"attention{index + 1}", dtype=self.dtype_policy
+                self.kernel_initializer,
+                sn_epsilon=sn_epsilon,
+                name=f"attention{index + 1}",
+                dtype=self.dtype_policy,
             )
             for index in self.attention_after
         ]
@@ -202,6 +215,7 @@ class Generator(_BigGANModel):
             3,
             padding="same",
             kernel_initializer=self.kernel_initializer,
+            epsilon=sn_epsilon,
             name="output_conv",
             dtype=self.dtype_policy,
         )
@@ -254,6 +268,7 @@ class Generator(_BigGANModel):
             "kernel_initializer": self.kernel_initializer,
             "bn_momentum": self.bn_momentum,
             "bn_epsilon": self.bn_epsilon,
+            "sn_epsilon": self.sn_epsilon,
         }
 
 
@@ -272,6 +287,7 @@ class Discriminator(_BigGANModel):
         width: channel multiplier (BigGAN's `ch`).
         attention_resolutions: sides after whose (first) block self-attention is inserted.
         kernel_initializer: initializer of all kernels and of the class embedding.
+        sn_epsilon: spectral-norm epsilon (BigGAN's `--SN_eps`) of every layer.
         **kwargs: `keras.Model` arguments, e.g. `name`, `dtype`.
 
     Call: `discriminator(images)`, or `discriminator([images, labels])` with int labels
@@ -290,6 +306,7 @@ class Discriminator(_BigGANModel):
         width=64,
         attention_resolutions=(),
         kernel_initializer="orthogonal",
+        sn_epsilon=DEFAULT_EPSILON,
         name="discriminator",
         **kwargs,
     ):
@@ -300,6 +317,7 @@ class Discriminator(_BigGANModel):
         self.width = width
         self.attention_resolutions = tuple(attention_resolutions)
         self.kernel_initializer = initializer_config(kernel_initializer)
+        self.sn_epsilon = sn_epsilon
 
         self.blocks = []
         sides = []
@@ -311,6 +329,7 @@ class Discriminator(_BigGANModel):
                     downsample=downsample,
                     preactivation=index > 0,
                     kernel_initializer=self.kernel_initializer,
+                    sn_epsilon=sn_epsilon,
                     name=f"block{index + 1}",
                     dtype=self.dtype_policy,
                 )
@@ -320,12 +339,19 @@ class Discriminator(_BigGANModel):
         self.attention_after = _attention_after(sides, self.attention_resolutions)
         self.attention = [
             SelfAttention(
-                self.kernel_initializer, name=f"attention{index + 1}", dtype=self.dtype_policy
+                self.kernel_initializer,
+                sn_epsilon=sn_epsilon,
+                name=f"attention{index + 1}",
+                dtype=self.dtype_policy,
             )
             for index in self.attention_after
         ]
         self.linear = SNDense(
-            1, kernel_initializer=self.kernel_initializer, name="linear", dtype=self.dtype_policy
+            1,
+            kernel_initializer=self.kernel_initializer,
+            epsilon=sn_epsilon,
+            name="linear",
+            dtype=self.dtype_policy,
         )
         self.embedding = None
         if num_classes is not None:
@@ -333,6 +359,7 @@ class Discriminator(_BigGANModel):
                 num_classes,
                 width * _D_BLOCKS[resolution][-1][0],
                 embeddings_initializer=self.kernel_initializer,
+                epsilon=sn_epsilon,
                 name="embedding",
                 dtype=self.dtype_policy,
             )
@@ -373,4 +400,5 @@ class Discriminator(_BigGANModel):
             "width": self.width,
             "attention_resolutions": self.attention_resolutions,
             "kernel_initializer": self.kernel_initializer,
+            "sn_epsilon": self.sn_epsilon,
         }

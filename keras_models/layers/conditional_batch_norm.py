@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from keras_models.layers.initializer_utils import initializer_config
-from keras_models.layers.spectral_normalization import SNDense
+from keras_models.layers.spectral_normalization import DEFAULT_EPSILON, SNDense
 
 
 @keras.saving.register_keras_serializable(package="keras_models")
@@ -22,6 +22,7 @@ class ConditionalBatchNormalization(keras.layers.Layer):
         epsilon: variance epsilon.
         spectral_norm: spectrally normalize the gain and bias projections.
         kernel_initializer: initializer of the projections.
+        sn_epsilon: epsilon of their spectral normalization (see `SNDense`).
         **kwargs: base layer arguments.
 
     Call arguments:
@@ -35,6 +36,7 @@ class ConditionalBatchNormalization(keras.layers.Layer):
         epsilon=1e-5,
         spectral_norm=True,
         kernel_initializer="orthogonal",
+        sn_epsilon=DEFAULT_EPSILON,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -42,6 +44,7 @@ class ConditionalBatchNormalization(keras.layers.Layer):
         self.epsilon = epsilon
         self.spectral_norm = spectral_norm
         self.kernel_initializer = initializer_config(kernel_initializer)
+        self.sn_epsilon = sn_epsilon
         self.norm = keras.layers.BatchNormalization(
             momentum=momentum,
             epsilon=epsilon,
@@ -54,21 +57,20 @@ class ConditionalBatchNormalization(keras.layers.Layer):
     def build(self, input_shape):
         x_shape, condition_shape = input_shape
         channels = x_shape[-1]
-        dense = SNDense if self.spectral_norm else keras.layers.Dense
-        self.gain = dense(
-            channels,
-            use_bias=False,
-            kernel_initializer=self.kernel_initializer,
-            name="gain",
-            dtype=self.dtype_policy,
-        )
-        self.bias = dense(
-            channels,
-            use_bias=False,
-            kernel_initializer=self.kernel_initializer,
-            name="bias",
-            dtype=self.dtype_policy,
-        )
+
+        def dense(name):
+            options = dict(
+                use_bias=False,
+                kernel_initializer=self.kernel_initializer,
+                name=name,
+                dtype=self.dtype_policy,
+            )
+            if self.spectral_norm:
+                return SNDense(channels, epsilon=self.sn_epsilon, **options)
+            return keras.layers.Dense(channels, **options)
+
+        self.gain = dense("gain")
+        self.bias = dense("bias")
         self.norm.build(x_shape)
         self.gain.build(condition_shape)
         self.bias.build(condition_shape)
@@ -90,4 +92,5 @@ class ConditionalBatchNormalization(keras.layers.Layer):
             "epsilon": self.epsilon,
             "spectral_norm": self.spectral_norm,
             "kernel_initializer": self.kernel_initializer,
+            "sn_epsilon": self.sn_epsilon,
         }

@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from keras_models.layers.initializer_utils import initializer_config
-from keras_models.layers.spectral_normalization import SNConv2D
+from keras_models.layers.spectral_normalization import DEFAULT_EPSILON, SNConv2D
 
 
 @keras.saving.register_keras_serializable(package="keras_models")
@@ -19,6 +19,7 @@ class SelfAttention(keras.layers.Layer):
 
     Args:
         kernel_initializer: initializer of the four convolutions.
+        sn_epsilon: epsilon of their spectral normalization (see `SNConv2D`).
         **kwargs: base layer arguments.
 
     Call arguments:
@@ -26,9 +27,10 @@ class SelfAttention(keras.layers.Layer):
         training: passed to the spectral normalization (updates its power iteration).
     """
 
-    def __init__(self, kernel_initializer="orthogonal", **kwargs):
+    def __init__(self, kernel_initializer="orthogonal", sn_epsilon=DEFAULT_EPSILON, **kwargs):
         super().__init__(**kwargs)
         self.kernel_initializer = initializer_config(kernel_initializer)
+        self.sn_epsilon = sn_epsilon
 
     def build(self, input_shape):
         _, height, width, channels = input_shape
@@ -44,6 +46,7 @@ class SelfAttention(keras.layers.Layer):
                 1,
                 use_bias=False,
                 kernel_initializer=self.kernel_initializer,
+                epsilon=self.sn_epsilon,
                 name=name,
                 dtype=self.dtype_policy,
             )
@@ -79,4 +82,8 @@ class SelfAttention(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "kernel_initializer": self.kernel_initializer}
+        return {
+            **super().get_config(),
+            "kernel_initializer": self.kernel_initializer,
+            "sn_epsilon": self.sn_epsilon,
+        }

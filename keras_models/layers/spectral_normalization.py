@@ -6,6 +6,10 @@ estimated by power iteration from a persistent vector `u`. This is the parameter
 the SN-GAN paper, BigGAN-PyTorch and compare_gan: gradients flow through `sigma` (with `u`
 and `v` held constant), and inference calls use the normalized kernel too.
 
+`epsilon` is where BigGAN-PyTorch's layers.py puts it: only in the normalisation of `v` and
+`u`, `x / max(||x||, epsilon)` (torch's `F.normalize`); `sigma` itself is not floored. The
+default is the `--SN_eps` of the BigGAN scripts (BigGAN-PyTorch and DiffAugment utils.py).
+
 Why not `keras.layers.SpectralNormalization`: that wrapper *assigns* `W / sigma` back to the
 trainable kernel at each training call and then uses the kernel as a plain weight, so (1)
 the gradient ignores `sigma`'s dependence on `W` (it is not orthogonal to `W`, unlike true
@@ -15,6 +19,9 @@ sampling from an EMA generator, use the un-normalized kernel the optimizer last 
 
 import keras
 from keras import ops
+
+# `--SN_eps` of BigGAN-PyTorch's and DiffAugment-biggan-cifar's utils.py.
+DEFAULT_EPSILON = 1e-8
 
 
 class _SpectralNorm:
@@ -39,7 +46,7 @@ class _SpectralNorm:
         )
 
     def _l2_normalize(self, x):
-        return x * ops.rsqrt(ops.maximum(ops.sum(ops.square(x)), self.epsilon**2))
+        return x / ops.maximum(ops.sqrt(ops.sum(ops.square(x))), self.epsilon)
 
     def normalized_kernel(self, kernel, training=False):
         """Returns `kernel / sigma(kernel)`; updates the stored `u` when `training`.
@@ -58,8 +65,10 @@ class _SpectralNorm:
         v = ops.stop_gradient(v)
         if training:
             self.sn_u.assign(u)
-        # The floor keeps an all-zero kernel (e.g. zeros initializer) at zero instead of NaN.
-        sigma = ops.maximum(ops.sum(ops.matmul(v, w) * u), self.epsilon)
+        sigma = ops.sum(ops.matmul(v, w) * u)  # >= 0: u is v @ w normalized
+        # Only an all-zero kernel (e.g. zeros initializer) has sigma 0, where the reference's
+        # W / sigma is 0 / 0: it stays zero instead of NaN.
+        sigma = ops.where(sigma > 0, sigma, 1.0)
         return ops.cast(ops.cast(kernel, "float32") / sigma, kernel.dtype)
 
     # Dense, Conv and Embedding save only kernel and bias (their quantization-aware format),
@@ -86,11 +95,11 @@ class SNDense(_SpectralNorm, keras.layers.Dense):
     Args:
         units: output size.
         power_iterations: power-iteration steps per call (BigGAN uses 1).
-        epsilon: floor on vector norms in the power iteration.
+        epsilon: floor on the norms of `u` and `v` in the power iteration.
         **kwargs: `keras.layers.Dense` arguments.
     """
 
-    def __init__(self, units, power_iterations=1, epsilon=1e-12, **kwargs):
+    def __init__(self, units, power_iterations=1, epsilon=DEFAULT_EPSILON, **kwargs):
         super().__init__(units, **kwargs)
         self._init_spectral_norm(power_iterations, epsilon)
 
@@ -118,11 +127,11 @@ class SNConv2D(_SpectralNorm, keras.layers.Conv2D):
         filters: output channels.
         kernel_size: int or pair.
         power_iterations: power-iteration steps per call (BigGAN uses 1).
-        epsilon: floor on vector norms in the power iteration.
+        epsilon: floor on the norms of `u` and `v` in the power iteration.
         **kwargs: `keras.layers.Conv2D` arguments.
     """
 
-    def __init__(self, filters, kernel_size, power_iterations=1, epsilon=1e-12, **kwargs):
+    def __init__(self, filters, kernel_size, power_iterations=1, epsilon=DEFAULT_EPSILON, **kwargs):
         super().__init__(filters, kernel_size, **kwargs)
         self._init_spectral_norm(power_iterations, epsilon)
 
@@ -152,11 +161,13 @@ class SNEmbedding(_SpectralNorm, keras.layers.Embedding):
         input_dim: vocabulary (number of classes).
         output_dim: embedding size.
         power_iterations: power-iteration steps per call (BigGAN uses 1).
-        epsilon: floor on vector norms in the power iteration.
+        epsilon: floor on the norms of `u` and `v` in the power iteration.
         **kwargs: `keras.layers.Embedding` arguments.
     """
 
-    def __init__(self, input_dim, output_dim, power_iterations=1, epsilon=1e-12, **kwargs):
+    def __init__(
+        self, input_dim, output_dim, power_iterations=1, epsilon=DEFAULT_EPSILON, **kwargs
+    ):
         super().__init__(input_dim, output_dim, **kwargs)
         self._init_spectral_norm(power_iterations, epsilon)
 
