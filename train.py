@@ -32,7 +32,7 @@ import tensorflow as tf  # noqa: E402
 
 from keras_models import callbacks as gan_callbacks  # noqa: E402
 from keras_models import config as train_config  # noqa: E402
-from keras_models import data, metrics, recipes, report, sampling  # noqa: E402
+from keras_models import data, devices, metrics, recipes, report, sampling  # noqa: E402
 from keras_models.conditioning import pack  # noqa: E402
 from keras_models.progress import TrainingProgress  # noqa: E402
 from keras_models.run_dir import RunDirectory, RunDirError, restore_latest  # noqa: E402
@@ -76,31 +76,6 @@ def config_from_flags():
     return recipes.resolve(overrides.pop("preset", train_config.TrainConfig.preset), overrides)
 
 
-def make_strategy(name, tpu=None):
-    if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
-    if name == "multiworker":
-        if "TF_CONFIG" not in os.environ:
-            raise UsageError("--strategy=multiworker needs TF_CONFIG (cluster and task).")
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    if name == "tpu":
-        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
-        tf.config.experimental_connect_to_cluster(resolver)
-        tf.tpu.experimental.initialize_tpu_system(resolver)
-        return tf.distribute.TPUStrategy(resolver)
-    return tf.distribute.get_strategy()
-
-
-def jit_reason(jit_compile):
-    """Why the train step is (not) compiled with XLA, for the start-up summary."""
-    if jit_compile != "auto":
-        return f"--jit_compile={str(jit_compile).lower()}"
-    accelerators = [d for d in tf.config.list_physical_devices() if d.device_type != "CPU"]
-    if accelerators:
-        return f"auto: {accelerators[0].device_type} found"
-    return "auto: no GPU or TPU, and on CPU graph mode is faster"
-
-
 def load_data(config):
     """The run's `keras_models.data.TrainingData` (one batch feeds all D steps of a step)."""
     if not config.dataset:
@@ -128,7 +103,7 @@ class Training:
     def prepare(self):
         config = self.config
         # First: multi-worker collectives must be configured before any TensorFlow op runs.
-        strategy = make_strategy(FLAGS.strategy, FLAGS.tpu)
+        strategy = devices.make_strategy(FLAGS.strategy, FLAGS.tpu)
         self.inception = None
         if config.metrics:
             self.inception = metrics.InceptionFeatures(config.inception_weights)
@@ -142,7 +117,8 @@ class Training:
             keras.mixed_precision.set_global_policy(config.mixed_precision)
         with strategy.scope():
             self.gan = recipes.build_gan(config, self.reals.num_classes)
-        print(f"XLA: {'on' if self.gan.jit_compile else 'off'} ({jit_reason(config.jit_compile)}).")
+        xla = "on" if self.gan.jit_compile else "off"
+        print(f"XLA: {xla} ({devices.jit_reason(config.jit_compile)}).")
         self.epochs = math.ceil(config.total_steps / config.ckpt_every)
         if FLAGS.dry_run:
             return False
