@@ -1,9 +1,10 @@
 """Callbacks that show GAN training working: samples, metrics, overfitting, neighbours.
 
-They rely only on the public API of `keras_models.GAN`: `gan.generate(latents, labels, use_ema=True)`,
-`gan.latent_dim`, `gan.num_classes` and `gan.discriminate(images, labels, role="clean",
-training=False)`, which returns `(logits (B,), images seen)`: D is only ever run through
-the GAN, its single augmentation point ("clean" is never augmented).
+They rely only on the public API of `keras_models.GAN`:
+`gan.generate(latents, labels, use_ema=True)`, `gan.latent_dim`, `gan.num_classes` and
+`gan.discriminate(images, labels, role="clean", training=False)`, which returns
+`(logits (B,), images seen)`: D is only ever run through the GAN, its single
+augmentation point ("clean" is never augmented).
 Steps count training batches seen by the callback (plus `initial_step` on resume).
 TensorBoard summaries go to `log_dir` (read with `tensorboard --logdir`).
 

@@ -1,4 +1,4 @@
-"""A NumPy implementation of the paper's op formulas (the README's `tf_diffaug` section), written for clarity, not speed.
+"""The paper's op formulas (README, `tf_diffaug`) in NumPy, for clarity, not speed.
 
 The tests compare `tf_diffaug` with it on injected parameters. Everything is float64 and
 loops over pixels where that makes the formula obvious.

@@ -64,7 +64,7 @@ def test_translation_exact_including_maximum_shifts(height, width):
 @pytest.mark.parametrize("height, width", [(8, 8), (9, 9), (7, 12), (12, 5)])
 def test_cutout_exact_at_each_corner(height, width):
     ch, cw = ref.scaled_size(height, 0.5), ref.scaled_size(width, 0.5)
-    last_y, last_x = height - ch % 2, width - cw % 2  # the largest centres the cutout definition allows
+    last_y, last_x = height - ch % 2, width - cw % 2  # the largest centres cutout allows
     centers = np.array(
         [[0, 0], [0, last_x], [last_y, 0], [last_y, last_x], [height // 2, width // 2]],
         np.int32,
