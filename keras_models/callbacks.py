@@ -20,7 +20,6 @@ callbacks = [
 """
 
 import json
-import logging
 import math
 import os
 import warnings
@@ -356,7 +355,6 @@ class OverfittingMonitor(_PeriodicCallback):
                 "overfitting. Consider more augmentation (DiffAugment policy/probability) "
                 "or more data."
             )
-            logging.getLogger(__name__).warning(message)
             warnings.warn(message, stacklevel=2)
         self._warned = over
 
