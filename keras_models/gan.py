@@ -287,7 +287,7 @@ class GAN(keras.Model):
         self._build_networks()
         self.ema_generator = None if ema_decay is None else self._clone_generator()
         self._standing_statistics_step = None  # train_steps when they were last computed
-        # Run the D steps of a train step in a loop where the strategy allows it.
+        # Run the D steps of a train step in a loop where it pays (`_discriminator_steps`).
         self.compact_d_steps = True
 
         mean = lambda name: keras.metrics.Mean(name=name)
@@ -550,10 +550,12 @@ class GAN(keras.Model):
     def _discriminator_steps(self, images, labels):
         """`d_steps_per_g_step` D steps, each on its part of the batch.
 
-        Where the strategy allows updates inside a loop (one device, TPU, XLA on GPUs)
-        the steps run in a `tf.while_loop`, so the D step is traced (and compiled) once
-        however many there are; under merge-call strategies (MirroredStrategy on CPU)
-        they are unrolled, since a merge call may not sit inside a loop.
+        In graph mode, where the strategy allows updates inside a loop (no merge calls),
+        the steps run in a `tf.while_loop`, so the D step is traced and optimised once
+        however many there are. They are unrolled under merge-call strategies
+        (MirroredStrategy on CPU), since a merge call may not sit inside a loop, and
+        under XLA, whose CPU backend ran the loop 70 times slower than the unrolled steps
+        (`benchmarks/biggan_bench.py`).
 
         Returns:
             `(finite, labels)`: whether every D update was finite, and the labels of the
@@ -565,7 +567,7 @@ class GAN(keras.Model):
         split = lambda x: None if x is None else tf.reshape(x, [parts, -1, *x.shape[1:]])
         images, labels = split(images), split(labels)
         part = lambda i: (images[i], None if labels is None else labels[i])
-        if not (self.compact_d_steps and _no_merge_calls()):
+        if not self._d_steps_in_a_loop():
             finite = tf.constant(True)
             for i in range(parts):
                 finite &= self._discriminator_step(*part(i))
@@ -576,6 +578,9 @@ class GAN(keras.Model):
 
         _, finite = tf.while_loop(lambda i, _: i < parts, body, (tf.constant(0), True))
         return finite, part(parts - 1)[1]
+
+    def _d_steps_in_a_loop(self):
+        return self.compact_d_steps and _no_merge_calls() and not self.jit_compile
 
     def _forward_state(self):
         """Variables that forward passes update: the networks' non-trainable weights

@@ -670,20 +670,22 @@ def _train_graph_size(gan):
     return len(graph.get_operations()) + nested
 
 
-@pytest.mark.parametrize("jit_compile", [False, True])
-def test_d_steps_in_a_loop_equal_the_unrolled_steps(jit_compile):
-    # Equal up to float reassociation: Grappler and XLA fuse the loop body differently.
-    # Under XLA one step: by the second, a hinge that one run crosses and the other does
-    # not makes a 1e-3 difference.
-    steps = 1 if jit_compile else 2
-    compact, compact_logs = _fit_d_steps(True, jit_compile=jit_compile, steps=steps)
-    unrolled, unrolled_logs = _fit_d_steps(False, jit_compile=jit_compile, steps=steps)
+def test_d_steps_in_a_loop_equal_the_unrolled_steps():
+    compact, compact_logs = _fit_d_steps(True)
+    unrolled, unrolled_logs = _fit_d_steps(False)
+    # Equal up to float reassociation: Grappler optimises the loop body on its own.
     for name in unrolled_logs:
         np.testing.assert_allclose(compact_logs[name], unrolled_logs[name], rtol=1e-5, atol=1e-7)
-    assert int(compact.d_optimizer.iterations) == 4 * steps
-    assert int(compact.g_optimizer.iterations) == steps
+    assert int(compact.d_optimizer.iterations) == 8 and int(compact.g_optimizer.iterations) == 2
     for got, want in zip(state(compact), state(unrolled), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert compact._d_steps_in_a_loop() and not unrolled._d_steps_in_a_loop()
+
+
+def test_d_steps_are_unrolled_under_xla():
+    # XLA's CPU backend ran the loop about 70x slower than the unrolled steps.
+    gan, _ = _fit_d_steps(True, jit_compile=True, steps=1)
+    assert gan.jit_compile and not gan._d_steps_in_a_loop()
 
 
 def test_the_traced_train_step_does_not_grow_with_the_d_steps():
