@@ -183,10 +183,11 @@ class Training:
         return [
             TrainingProgress(
                 config.batch_size * config.d_steps_per_g_step,
-                total_steps=self.epochs * config.ckpt_every,
+                total_steps=config.total_steps,
                 initial_step=start,
                 metrics=("d_loss", "g_loss", "d_real_accuracy"),
             ),
+            gan_callbacks.StopAtStep(config.total_steps, config.ckpt_every),
             gan_callbacks.NonFiniteGuard(checkpoint_dir=run.checkpoints),
             keras.callbacks.TensorBoard(run.logs, update_freq=max(1, config.ckpt_every // 10)),
             gan_callbacks.SampleGrid(

@@ -469,6 +469,33 @@ class CheckpointEveryEpoch(keras.callbacks.Callback):
         self.manager.save(checkpoint_number=int(self.step.numpy()))
 
 
+class StopAtStep(keras.callbacks.Callback):
+    """Ends `fit` after training step `last_step`, within an epoch if need be.
+
+    `fit` runs whole epochs; a run whose length is not a multiple of its epoch stops
+    here instead of overshooting. The epoch's end still runs, so checkpoints and other
+    epoch-end outputs are written for the last step.
+
+    Args:
+        last_step: the step count at which to stop.
+        steps_per_epoch: the `steps_per_epoch` given to `fit`; epoch `e` starts at step
+            `e * steps_per_epoch` (as when resuming with `initial_epoch`).
+    """
+
+    def __init__(self, last_step, steps_per_epoch):
+        super().__init__()
+        self.last_step, self.steps_per_epoch = int(last_step), int(steps_per_epoch)
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = self.epoch * self.steps_per_epoch + batch + 1
+        if step >= self.last_step:
+            self.model.stop_training = True
+
+
 class NonFiniteGuard(keras.callbacks.Callback):
     """Stops `fit` after `max_nonfinite_steps` consecutive non-finite steps of a `GAN`.
 

@@ -264,3 +264,24 @@ def test_real_gan_trains_on_emoji_with_all_callbacks(tmp_path):
     assert {"samples", "metrics/swd", "overfitting/accuracy_gap"} <= tags
     assert len(os.listdir(tmp_path / "samples")) == 2
     assert np.isfinite(cbs[1].history[-1]["swd"])
+
+
+@pytest.mark.parametrize("initial_epoch, steps, last_epoch", [(0, 7, 1), (1, 2, 1), (2, 1, 2)])
+def test_stop_at_step_ends_fit_within_an_epoch(initial_epoch, steps, last_epoch):
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(0.0), "mse")
+    data = tf.data.Dataset.from_tensors((np.ones((1, 1)), np.ones((1, 1)))).repeat()
+    ends = []
+    record = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: ends.append(epoch))
+    model.fit(
+        data,
+        epochs=3,
+        initial_epoch=initial_epoch,
+        steps_per_epoch=5,
+        verbose=0,
+        callbacks=[callbacks.StopAtStep(7, steps_per_epoch=5), record],
+    )
+    # Epoch e starts at step 5 e: the run stops after step 7, inside the second epoch
+    # (resumed at epoch 1: after 2 steps), and that epoch still ends, for checkpoints.
+    assert int(model.optimizer.iterations) == steps
+    assert ends[-1] == last_epoch
