@@ -66,27 +66,36 @@ class RunDirectory:
         Args:
             config: the run's `keras_models.config.TrainConfig`, written to config.json.
             resume: continue the run the directory holds (its config must be compatible).
-            overwrite: delete what the directory holds first.
+            overwrite: delete the run the directory holds first (a non-empty folder
+                without a config.json is never deleted).
 
         Returns:
             True when an existing run is resumed.
 
         Raises:
             RunDirError: the directory holds a run and neither `resume` nor `overwrite` is
-                set, or the saved config is incompatible, or it is not writable.
+                set, or it is a non-empty folder that holds no run, or the saved config is
+                incompatible, or it is not writable.
         """
         saved = self.saved_config()
         resuming = False
-        if saved is not None or (os.path.isdir(self.path) and os.listdir(self.path)):
+        if saved is None and os.path.isdir(self.path) and os.listdir(self.path):
+            # Only ever delete what is recognisably a run directory.
+            raise RunDirError(
+                f"The folder {self.path!r} is not empty and holds no run (no config.json). "
+                "train.py writes only into an empty folder or a run directory of its own, "
+                "and --overwrite deletes only those. Choose another --run_dir."
+            )
+        if saved is not None:
             if overwrite:
                 shutil.rmtree(self.path)
-            elif resume and saved is not None:
+            elif resume:
                 self.check_compatible(saved, config)
                 resuming = True
             else:
                 raise RunDirError(
-                    f"The run directory {self.path!r} is not empty. Pass --resume to continue "
-                    "the run in it, --overwrite to delete it, or choose another --run_dir."
+                    f"The run directory {self.path!r} holds a run. Pass --resume to continue "
+                    "it, --overwrite to delete it, or choose another --run_dir."
                 )
         try:
             for folder in (self.checkpoints, self.logs, self.samples):

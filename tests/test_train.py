@@ -13,6 +13,7 @@ import pytest
 import tensorflow as tf
 
 from keras_models import recipes
+from keras_models.run_dir import RunDirectory, RunDirError
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 # A tiny, fast configuration of the demo recipe (tiny BigGAN on the shipped emoji faces).
@@ -192,6 +193,23 @@ def test_existing_run_is_not_overwritten_and_incompatible_resume_is_refused(tmp_
     result = run_train(*TINY, f"--run_dir={run_dir}", "--steps=2")
     assert result.returncode == 2
     assert "resolution: 64 -> 32" in result.stderr
+
+
+def test_overwrite_deletes_only_a_run_directory(tmp_path):
+    config = recipes.resolve("demo")
+    folder = tmp_path / "dataset"
+    folder.mkdir()
+    (folder / "image.png").write_bytes(b"precious")
+    with pytest.raises(RunDirError, match="holds no run .* --overwrite deletes only those"):
+        RunDirectory(str(folder)).prepare(config, resume=True, overwrite=True)
+    assert (folder / "image.png").read_bytes() == b"precious"
+    run = RunDirectory(str(tmp_path / "run"))
+    run.prepare(config, resume=False, overwrite=False)
+    (tmp_path / "run" / "samples" / "old.png").write_bytes(b"old")
+    with pytest.raises(RunDirError, match="holds a run. Pass --resume"):
+        run.prepare(config, resume=False, overwrite=False)
+    assert run.prepare(config, resume=False, overwrite=True) is False
+    assert not (tmp_path / "run" / "samples" / "old.png").exists()
 
 
 # --- multi-worker ----------------------------------------------------------------------
