@@ -14,7 +14,13 @@ from keras_models.callbacks import image_grid, nearest_neighbours, save_png
 
 def truncated_latents(rng, num, dim, threshold=None):
     """Standard normal latents; with `threshold`, entries beyond it are redrawn (BigGAN's
-    truncation trick), trading variety for fidelity."""
+    truncation trick), trading variety for fidelity.
+
+    Raises:
+        ValueError: for a threshold that is not positive (no draw could satisfy it).
+    """
+    if threshold is not None and not threshold > 0:
+        raise ValueError(f"Expected a truncation > 0. Received: truncation={threshold}.")
     z = rng.standard_normal((num, dim)).astype(np.float32)
     while threshold is not None and np.any(np.abs(z) > threshold):
         outside = np.abs(z) > threshold
@@ -52,11 +58,32 @@ class ExportedGenerator:
         self.conditional = "labels" in inputs
 
     def __call__(self, latents, label=None):
-        """Images (N, H, W, C) in [-1, 1] for `latents`, all of class `label` (default 0)."""
-        kwargs = {"latents": tf.constant(latents)}
-        if self.conditional:
-            kwargs["labels"] = tf.fill([len(latents)], label or 0)
-        return self.serve(**kwargs)["images"].numpy()
+        """Images (N, H, W, C) in [-1, 1] for `latents`, all of class `label`.
+
+        Raises:
+            ValueError: for a conditional generator without `label` or with a label it
+                does not know, or a `label` for an unconditional one.
+        """
+        kwargs = {"latents": tf.constant(latents, tf.float32)}
+        if not self.conditional:
+            if label is not None:
+                raise ValueError(
+                    f"Expected no label: this generator is unconditional. Received: label={label}."
+                )
+            return self.serve(**kwargs)["images"].numpy()
+        if label is None:
+            raise ValueError(
+                "Expected a class label (--label=N): this generator is class-conditional. "
+                "Received: none."
+            )
+        kwargs["labels"] = tf.fill([len(latents)], int(label))
+        try:
+            return self.serve(**kwargs)["images"].numpy()
+        except tf.errors.InvalidArgumentError as error:  # an embedding lookup out of range
+            raise ValueError(
+                f"Expected a class label the generator was trained with (0 to its number of "
+                f"classes - 1). Received: label={label}."
+            ) from error
 
 
 def write_samples(
@@ -75,7 +102,16 @@ def write_samples(
 
     Returns:
         The number of images generated.
+
+    Raises:
+        ValueError: for `num_samples` < 1, `interpolate` of 1 or less than 0, or a
+            truncation that is not positive.
     """
+    if num_samples < 1 or interpolate < 0 or interpolate == 1:
+        raise ValueError(
+            "Expected num_samples >= 1 and interpolate = 0 or >= 2 (the strip's steps). "
+            f"Received: num_samples={num_samples}, interpolate={interpolate}."
+        )
     rng = np.random.default_rng(seed)
     if interpolate:
         a, b = truncated_latents(rng, 2, generator.latent_dim, truncation)

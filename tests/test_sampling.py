@@ -1,6 +1,7 @@
 """keras_models.sampling: train.py's generate / nearest, on a stand-in exported generator."""
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from keras_models import sampling
@@ -54,3 +55,28 @@ def test_write_nearest_puts_each_sample_beside_its_copy(tmp_path):
     assert grid.shape == (8 * 4, 3 * 4, 3)
     # Column 2 (the nearest training image) equals column 1 (the sample) on every row.
     np.testing.assert_array_equal(grid[:, 4:8], grid[:, 0:4])
+
+
+def test_bad_sampling_arguments_are_refused_not_hung(tmp_path):
+    rng = np.random.default_rng(0)
+    for threshold in (0, -1.0):  # no draw could pass: the old loop never returned
+        with pytest.raises(ValueError, match="truncation > 0"):
+            sampling.truncated_latents(rng, 4, 3, threshold)
+    for kwargs in ({"num_samples": 0}, {"interpolate": 1}, {"interpolate": -2}):
+        with pytest.raises(ValueError, match="num_samples >= 1 and interpolate"):
+            sampling.write_samples(StandInExport(), str(tmp_path / "x.png"), **kwargs)
+
+
+def test_a_conditional_export_needs_a_label_it_knows(tmp_path):
+    from tests.test_gan import NUM_CLASSES, compile_gan, make_gan
+
+    gan = compile_gan(make_gan(NUM_CLASSES))
+    gan.export_generator(str(tmp_path / "export"))
+    export = sampling.ExportedGenerator(str(tmp_path / "export"))
+    latents = sampling.truncated_latents(np.random.default_rng(0), 2, export.latent_dim)
+    expected = gan.generate(latents, np.full(2, 1)).numpy()
+    np.testing.assert_allclose(export(latents, 1), expected, rtol=1e-6, atol=1e-6)
+    with pytest.raises(ValueError, match="class-conditional"):
+        export(latents)  # it used to give every sample label 0
+    with pytest.raises(ValueError, match="Received: label=99"):
+        export(latents, 99)

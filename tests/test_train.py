@@ -131,6 +131,17 @@ def test_tiny_run_writes_its_outputs_and_the_export_generates_in_a_fresh_process
     from PIL import Image
 
     assert Image.open(grid).size == (3 * 32, 3 * 32)
+    # The README's interpolation command (slerp gives float64 latents), and bad input.
+    strip = tmp_path / "strip.png"
+    export = f"--export_dir={run_dir / 'export'}"
+    result = run_train(
+        "generate", export, "--interpolate=8", "--truncation=1.5", f"--output={strip}"
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert Image.open(strip).size == (8 * 32, 32)
+    for bad, message in (("--truncation=0", "truncation > 0"), ("--label=3", "no label")):
+        result = run_train("generate", export, bad, f"--output={tmp_path / 'bad.png'}")
+        assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]
 
 
 def test_interrupted_and_resumed_run_ends_bitwise_equal_even_from_a_corrupt_checkpoint(tmp_path):
