@@ -309,7 +309,14 @@ class GAN(keras.Model):
         latents = tf.zeros((1, self.latent_dim))
         labels = tf.zeros((1,), tf.int32)
         images = self._call_generator(self.generator, latents, labels, training=False)
-        self.discriminate(images, labels, role="clean", training=False)
+        try:
+            self.discriminate(images, labels, role="clean", training=False)
+        except (ValueError, TypeError, tf.errors.InvalidArgumentError) as error:
+            raise ValueError(
+                "Expected the discriminator to take the generator's images. The generator "
+                f"makes images of shape {tuple(images.shape[1:])}; calling the discriminator "
+                f"on them failed: {str(error).splitlines()[0]}"
+            ) from error
         for layer in (self.augment, self.consistency_augment):
             if layer is not None and not layer.built:
                 layer.build(images.shape)
@@ -564,6 +571,12 @@ class GAN(keras.Model):
         parts = self.d_steps_per_g_step
         if parts == 1:
             return self._discriminator_step(images, labels), labels
+        if images.shape[0] is not None and images.shape[0] % parts:
+            raise ValueError(
+                f"Expected a batch divisible by d_steps_per_g_step={parts} (each D step "
+                f"takes its part; batch the dataset by batch_size * {parts}). Received: a "
+                f"batch of {images.shape[0]} images (per replica)."
+            )
         split = lambda x: None if x is None else tf.reshape(x, [parts, -1, *x.shape[1:]])
         images, labels = split(images), split(labels)
         part = lambda i: (images[i], None if labels is None else labels[i])

@@ -717,3 +717,14 @@ def test_the_path_length_average_is_checkpointed():
     assert any(w is regularizer.mean_length for w in gan.checkpoint_items()["other_weights"])
     revived = PathLengthRegularizer.from_config(regularizer.get_config())
     assert (revived.interval, revived.batch_shrink) == (2, 3)
+
+
+def test_mismatched_networks_and_batches_are_named():
+    small_d = keras.Sequential(
+        [keras.Input((4, 4, 3)), keras.layers.Flatten(), keras.layers.Dense(1)]
+    )
+    with pytest.raises(ValueError, match=r"generator makes images of shape \(8, 8, 3\)"):
+        make_gan(discriminator=small_d)
+    gan = compile_gan(make_gan(d_steps_per_g_step=3))
+    with pytest.raises(ValueError, match="batch divisible by d_steps_per_g_step=3.*batch of 8"):
+        gan.fit(dataset(real_batch()), epochs=1, steps_per_epoch=1, verbose=0)

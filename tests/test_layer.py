@@ -225,3 +225,16 @@ def test_rotate90_needs_square_images():
 def test_empty_policy_is_the_identity():
     x = images()
     np.testing.assert_array_equal(tf_diffaug.diff_augment(x, "").numpy(), x)
+
+
+def test_numpy_integer_seeds_and_non_string_policies():
+    images = tf.random.uniform((2, 8, 8, 3), -1, 1)
+    layer = tf_diffaug.DiffAugment(seed=np.int64(3))
+    assert layer.get_config()["seed"] == 3 and type(layer.get_config()["seed"]) is int
+    np.testing.assert_array_equal(layer(images), tf_diffaug.DiffAugment(seed=3)(images))
+    np.testing.assert_array_equal(
+        tf_diffaug.diff_augment(images, seed=np.int64(5)),
+        tf_diffaug.diff_augment(images, seed=5),
+    )
+    with pytest.raises(ValueError, match="comma-separated string or a list.*policy=123"):
+        tf_diffaug.DiffAugment(policy=123)

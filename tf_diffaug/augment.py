@@ -3,6 +3,7 @@
 import dataclasses
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from tf_diffaug import random
@@ -31,6 +32,12 @@ def parse_policy(policy):
     """
     if policy is None:
         return ()
+    if not isinstance(policy, (str, list, tuple)):
+        raise ValueError(
+            "Expected `policy` as a comma-separated string or a list of op names, e.g. "
+            f"'color,translation,cutout'. Received: policy={policy!r} (of type "
+            f"{type(policy).__name__})"
+        )
     names = policy.split(",") if isinstance(policy, str) else list(policy)
     expanded = []
     for name in (str(n).strip().lower() for n in names):
@@ -203,8 +210,8 @@ def base_seed(seed):
         seed = seed.next()
     elif seed is None:
         seed = keras.random.randint((2,), 0, 2**31 - 1, dtype="int32")
-    elif isinstance(seed, int):
-        seed = tf.constant([seed, 0], tf.int64)
+    elif isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        seed = tf.constant([int(seed), 0], tf.int64)
     else:
         raise ValueError(
             "`seed` must be None, an int or a `keras.random.SeedGenerator`. "

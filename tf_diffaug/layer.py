@@ -1,6 +1,7 @@
 """`DiffAugment`: the paper's augmentation as a Keras 3 preprocessing-style layer."""
 
 import keras
+import numpy as np
 
 from tf_diffaug.augment import DEFAULT_POLICY, Policy, base_seed
 
@@ -62,8 +63,9 @@ class DiffAugment(keras.layers.Layer):
             cutout_ratio,
             data_format or keras.config.image_data_format(),
         )
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed, name="diffaugment_seed")
+        # NumPy integers (e.g. from a config array) are ints too; `get_config` stays JSON.
+        self.seed = int(seed) if isinstance(seed, np.integer) else seed
+        self.seed_generator = keras.random.SeedGenerator(self.seed, name="diffaugment_seed")
         self.supports_jit = True
 
     @property
