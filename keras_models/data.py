@@ -308,12 +308,25 @@ def load_image(file, resolution):
     """Reads one image file as uint8 (resolution, resolution, 3) RGB.
 
     Transparent pixels are composited on white (emoji and icons have transparent
-    backgrounds, which would otherwise turn black), grayscale and palette images become
-    RGB, then the image is center-cropped to a square and resized with Lanczos
-    filtering (as StyleGAN's dataset tool does).
+    backgrounds, which would otherwise turn black), grayscale (8- and 16-bit), palette
+    and CMYK images become RGB, then the image is center-cropped to a square and resized
+    with Lanczos filtering (as StyleGAN's dataset tool does).
+
+    Raises:
+        ValueError: for a floating-point image (mode F), whose range is unknown.
     """
     with Image.open(file) as image:
         image.load()
+        if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N"):
+            # 16-bit grayscale: Pillow's RGB conversion clips every value above 255, so
+            # the image would turn white; scale 0..65535 to 0..255 instead.
+            levels = np.asarray(image, np.float64) / 257.0
+            image = Image.fromarray(np.clip(np.round(levels), 0, 255).astype(np.uint8), "L")
+        elif image.mode == "F":
+            raise ValueError(
+                f"Expected an 8- or 16-bit image. Received: {file!r}, a 32-bit float image "
+                "(mode F) whose value range is unknown; convert it to 8-bit first."
+            )
         if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
             image = image.convert("RGBA")
             white = Image.new("RGBA", image.size, (255, 255, 255, 255))

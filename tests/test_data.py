@@ -327,3 +327,20 @@ def test_reference_images_follow_the_papers_protocol(mock_cifar, tmp_path):
     assert split == "train" and images is training
     with pytest.raises(ValueError, match="fid_split=train for an image folder"):
         data.reference_images(str(tmp_path), 8, "test", training)
+
+
+def test_16_bit_grayscale_and_other_modes_keep_their_levels(tmp_path):
+    from PIL import Image
+
+    levels = np.linspace(0, 65535, 64).astype(np.uint16).reshape(8, 8)
+    Image.fromarray(levels).save(tmp_path / "gray16.png")  # mode I;16: read as white before
+    image = data.load_image(str(tmp_path / "gray16.png"), 8)
+    assert image.shape == (8, 8, 3) and image.dtype == np.uint8
+    np.testing.assert_array_equal(image[..., 0], np.round(levels / 257.0).astype(np.uint8))
+    cmyk = Image.new("CMYK", (8, 8), (0, 255, 255, 0))  # pure red
+    cmyk.save(tmp_path / "red.jpg")
+    red = data.load_image(str(tmp_path / "red.jpg"), 8).reshape(-1, 3).mean(axis=0)
+    assert red[0] > 200 and red[1] < 60 and red[2] < 60
+    Image.fromarray(np.ones((8, 8), np.float32), "F").save(tmp_path / "float.tiff")
+    with pytest.raises(ValueError, match="32-bit float image"):
+        data.load_image(str(tmp_path / "float.tiff"), 8)
