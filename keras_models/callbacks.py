@@ -240,7 +240,16 @@ class MetricEvaluator(_PeriodicCallback):
         self.checkpoint_path = checkpoint_path
         self.monitor = monitor
         self.seed = seed
-        self.best = None
+        self.best = self._saved_best()
+
+    def _saved_best(self):
+        """The monitored value of the weights already in `checkpoint_path` (a resumed
+        run must not replace its best weights by worse ones), or None."""
+        record = (self.checkpoint_path or "") + ".json"
+        if not self.checkpoint_path or not os.path.exists(record):
+            return None
+        with open(record, encoding="utf-8") as f:
+            return json.load(f).get(self.monitor)
 
     def evaluate(self):
         """Computes the metrics now; returns `{name: MetricResult}`."""
@@ -270,10 +279,13 @@ class MetricEvaluator(_PeriodicCallback):
                 f.write(json.dumps(record) + "\n")
         if self._improved(values[self.monitor]):
             self.best = values[self.monitor]
-            if self.checkpoint_path:
-                self.model.save_weights(self.checkpoint_path)
-                with open(self.checkpoint_path + ".json", "w", encoding="utf-8") as f:
+            if self.checkpoint_path:  # written whole, then renamed: a kill leaves the old
+                temp = self.checkpoint_path.removesuffix(".weights.h5") + ".tmp.weights.h5"
+                self.model.save_weights(temp)
+                with open(temp + ".json", "w", encoding="utf-8") as f:
                     json.dump(record, f, indent=1)
+                os.replace(temp, self.checkpoint_path)
+                os.replace(temp + ".json", self.checkpoint_path + ".json")
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None and self.history:

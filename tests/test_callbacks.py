@@ -130,6 +130,16 @@ def test_metric_evaluator_logs_history_and_keeps_best(tmp_path):
     assert evaluator.evaluate()["swd"].value == pytest.approx(min(swd), rel=1e-9)
     scalars = _tensorboard(str(tmp_path / "tb")).Tensors("metrics/swd")
     assert [e.step for e in scalars] == [2, 4, 6]
+    assert sorted(p.name for p in tmp_path.glob("best*")) == [
+        "best.weights.h5",
+        "best.weights.h5.json",
+    ]
+    # Resumed (a new evaluator on the same files): worse weights never replace the best.
+    saved = open(ckpt, "rb").read()
+    resumed = callbacks.MetricEvaluator(reals, every_n_steps=2, checkpoint_path=ckpt)
+    assert resumed.best == min(swd)
+    _fit(StandInGAN(), 2, [resumed])  # a fresh model: its SWD is worse than the best
+    assert resumed.history[0]["swd"] > min(swd) and open(ckpt, "rb").read() == saved
 
 
 def test_metric_evaluator_with_inception_logs_fid_kid_is(tmp_path):
