@@ -86,10 +86,6 @@ def _batch_norm_layers(network):
     ]
 
 
-def _moments(batch_norm):
-    return [batch_norm.moving_mean, batch_norm.moving_variance]
-
-
 def _replica_rows(values, local_batch):
     """This replica's rows of tensors drawn for the global batch (rows are replica-major,
     as `tf.distribute` splits a dataset batch)."""
@@ -608,15 +604,16 @@ class GAN(keras.Model):
         return [self.train_steps, self.nonfinite_streak]
 
     def _snapshot_state(self):
-        return [tf.identity(v.value) for v in self._forward_state()]
+        """`(variable, value)` pairs of the forward state before an update's passes."""
+        return [(v, tf.identity(v.value)) for v in self._forward_state()]
 
     def _update_or_restore(self, finite, optimizer, grads, variables, snapshot):
         """Applies the update if `finite`; otherwise puts the forward state back."""
         _run_if(finite, lambda g: optimizer.apply(g, variables), grads)
         if snapshot:
-            state = self._forward_state()
+            state, values = zip(*snapshot, strict=True)
             restore = lambda *values: [v.assign(x) for v, x in zip(state, values, strict=True)]
-            _run_if(tf.logical_not(finite), restore, *snapshot)
+            _run_if(tf.logical_not(finite), restore, *values)
 
     def _finite(self, loss, grads, optimizer):
         """True on every replica iff the loss is finite on every replica, and so are the
@@ -727,7 +724,8 @@ class GAN(keras.Model):
         if not layers:
             return
         momenta = [layer.momentum for layer in layers]
-        totals = [np.zeros(v.shape) for layer in layers for v in _moments(layer)]
+        moments = [v for layer in layers for v in (layer.moving_mean, layer.moving_variance)]
+        totals = [np.zeros(v.shape) for v in moments]
         try:
             for layer in layers:  # moving statistics := those of the batch just seen
                 layer.momentum = 0.0
@@ -737,13 +735,11 @@ class GAN(keras.Model):
                 if self.num_classes is not None:
                     labels = keras.random.randint((64,), 0, self.num_classes, seed=i, dtype="int32")
                 self._call_generator(self.ema_generator, latents, labels, training=True)
-                moments = [v for layer in layers for v in _moments(layer)]
                 for total, value in zip(totals, moments, strict=True):
                     total += np.asarray(value, np.float64)
         finally:
             for layer, momentum in zip(layers, momenta, strict=True):
                 layer.momentum = momentum
-        moments = [v for layer in layers for v in _moments(layer)]
         for variable, total in zip(moments, totals, strict=True):
             variable.assign(total / self.standing_statistics_batches)
 
