@@ -148,9 +148,8 @@ def describe(config):
     """Lines saying which script a resolved config reproduces and how its length was
     derived, for train.py to print."""
     recipe = RECIPES[config.preset]
-    subset = is_subset(config.percent, config.num_images)
-    lines = [f"Preset {config.preset} on {'a subset' if subset else 'the full dataset'}: "]
-    lines[0] += f"{recipe['source']}."
+    data = "a subset" if is_subset(config.percent, config.num_images) else "the full dataset"
+    lines = [f"Preset {config.preset} on {data}: {recipe['source']}."]
     if "epochs" in recipe and config.steps is None:
         epochs, images = _epochs(recipe, config.percent, config.num_images)
         if config.kimg == epochs * images / 1000:
