@@ -1,5 +1,6 @@
 """BigGAN "cifar32" on CPU: time to the first training step, step time (graph and XLA,
-against the previous implementation in the same run) and G forward throughput.
+against the previous implementation in the same run), how close the step is to the
+machine's arithmetic peak, and G forward throughput.
 
     python benchmarks/biggan_bench.py [--width 16] [--repeats 3] [--steps 2] [--iters 3]
 
@@ -15,6 +16,15 @@ the D steps unrolled and two D calls per D step (`compact_d_steps=False`,
 (4.3M parameters) at batch 50 in inference mode. Trials are interleaved across variants
 and the median of `--repeats` is reported, so that a shared, noisy machine affects all
 variants alike; compare the ratio columns, not the absolute numbers.
+
+Roofline: the floating-point operations of one training step are counted from its traced
+graph (convolutions, their two gradients and matmuls: all but a few percent of the
+arithmetic) and divided by the graph-mode step time; the machine's attainable rate is the
+float32 rate of a 2048 x 2048 matmul, timed in the same trials. A step near that rate is
+bound by arithmetic, not by overheads: only less arithmetic, or cheaper arithmetic, makes
+it faster. The "mixed_bfloat16" row is the current step under Keras's `mixed_bfloat16`
+policy (float32 weights, bfloat16 activations), which is faster on CPUs with AVX-512 BF16
+or AMX instructions and slower on others.
 """
 
 import argparse
@@ -39,11 +49,17 @@ RECIPE = PRESETS["cifar32"]["training"]
 
 
 VARIANTS = ("current", "previous")
+BF16 = ("graph", "mixed_bfloat16")  # the current step under the mixed_bfloat16 policy
 
 
-def make_gan(width, jit, variant="current"):
-    generator = Generator.from_preset("cifar32", width=width)
-    discriminator = Discriminator.from_preset("cifar32", width=width)
+def make_gan(width, jit, variant="current", policy="float32"):
+    previous_policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        generator = Generator.from_preset("cifar32", width=width)
+        discriminator = Discriminator.from_preset("cifar32", width=width)
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
     gan = GAN(
         generator,
         discriminator,
@@ -68,6 +84,42 @@ def make_gan(width, jit, variant="current"):
     return gan
 
 
+def _op_flops(op):
+    """Multiply-adds x 2 of a convolution, a convolution gradient or a matmul."""
+    if op.type == "Conv2D":  # output elements x (kh kw cin)
+        kernel = op.inputs[1].shape
+        return 2 * op.outputs[0].shape.num_elements() * kernel[0] * kernel[1] * kernel[2]
+    if op.type == "Conv2DBackpropInput":  # the same count as its forward convolution
+        kernel = op.inputs[1].shape
+        return 2 * op.inputs[2].shape.num_elements() * kernel[0] * kernel[1] * kernel[2]
+    if op.type == "Conv2DBackpropFilter":
+        kernel = op.outputs[0].shape
+        return 2 * op.inputs[2].shape.num_elements() * kernel[0] * kernel[1] * kernel[2]
+    if op.type == "MatMul":
+        a, b = op.inputs
+        columns = b.shape[-2] if op.get_attr("transpose_b") else b.shape[-1]
+        return 2 * a.shape.num_elements() * columns
+    return 0
+
+
+def train_step_flops(width, dataset):
+    """Floating-point operations of one training step, counted on its traced graph.
+
+    The D steps are traced unrolled (a `tf.while_loop` body would be counted once)."""
+    gan = make_gan(width, False)
+    gan.compact_d_steps = False
+    graph = tf.function(gan.train_step).get_concrete_function(dataset.element_spec).graph
+    graphs = [graph] + [f.graph for f in graph._functions.values() if hasattr(f, "graph")]
+    return sum(_op_flops(op) for g in graphs for op in g.get_operations())
+
+
+def matmul_rate(iters):
+    """The attainable float32 rate (FLOP/s): a 2048 x 2048 matmul."""
+    a = tf.random.normal((2048, 2048))
+    matmul = tf.function(tf.linalg.matmul)
+    return 2 * 2048**3 / seconds_per_call(matmul, (a, a), iters)
+
+
 def training_dataset():
     rng = np.random.default_rng(0)
     batch = RECIPE["batch_size"] * RECIPE["d_steps_per_g_step"]
@@ -78,7 +130,7 @@ def training_dataset():
 
 def time_fit(gan, dataset, steps):
     start = time.perf_counter()
-    gan.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
+    gan.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
     return (time.perf_counter() - start) / steps
 
 
@@ -98,7 +150,11 @@ def main(argv=None):
     dataset = training_dataset()
     runs = [(mode, variant) for mode in args.modes.split(",") for variant in VARIANTS]
     gans = {run: make_gan(args.width, run[0] == "xla", run[1]) for run in runs}
+    if "graph" in args.modes.split(","):
+        runs.append(BF16)
+        gans[BF16] = make_gan(args.width, False, policy="mixed_bfloat16")
     first_step = {run: time_fit(gans[run], dataset, 1) for run in runs}  # traces, compiles
+    flops = train_step_flops(args.width, dataset)
     generator = Generator.from_preset("cifar32")
     rng = np.random.default_rng(1)
     batch = RECIPE["batch_size"]
@@ -111,13 +167,16 @@ def main(argv=None):
 
     step_times = {run: [] for run in runs}
     throughput = {mode: [] for mode in modes}
+    peak = []
     for _ in range(args.repeats):
         for run in runs:
             step_times[run].append(time_fit(gans[run], dataset, args.steps))
         for mode in modes:
             throughput[mode].append(len(z) / seconds_per_call(forwards[mode], (z, y), args.iters))
+        peak.append(matmul_rate(args.iters))
     step = {run: statistics.median(times) for run, times in step_times.items()}
     rate = {mode: statistics.median(rates) for mode, rates in throughput.items()}
+    peak = statistics.median(peak)
 
     print(f"BigGAN cifar32 on CPU ({os.cpu_count()} cores), median of {args.repeats} trials")
     print(
@@ -143,6 +202,18 @@ def main(argv=None):
         + " | ".join(f"{rate[mode]:.0f}" for mode in modes)
         + " |"
     )
+    if BF16 in runs:
+        print(f"\nRoofline (graph mode): {flops / 1e9:.0f} GFLOP per step; float32 matmul peak")
+        print(f"{peak / 1e9:.0f} GFLOP/s\n")
+        print("| precision | step time (ms) | GFLOP/s | of the matmul peak | speed-up |")
+        print("|---|---:|---:|---:|---:|")
+        base = step[("graph", "current")]
+        for name, run in (("float32", ("graph", "current")), ("mixed_bfloat16", BF16)):
+            achieved = flops / step[run]
+            print(
+                f"| {name} | {1e3 * step[run]:.0f} | {achieved / 1e9:.0f} | "
+                f"{achieved / peak:.0%} | {base / step[run]:.2f}x |"
+            )
 
 
 if __name__ == "__main__":
