@@ -7,11 +7,13 @@
     python train.py nearest --run_dir=runs/demo --output=nearest.png
 
 Every field of `keras_models.config.TrainConfig` is a flag of the same name that
-overrides the preset's value; the resolved configuration is printed and written to
-`<run_dir>/config.json`. Running again with the same --run_dir resumes from the latest
-checkpoint with the same next batch and random streams (see keras_models/run_dir.py).
+overrides the preset's value; the resolved configuration is written to
+`<run_dir>/config.json` (a summary is printed). Running again with the same --run_dir
+resumes from the latest checkpoint with the same next batch and random streams (see
+keras_models/run_dir.py).
 Bad input (invalid values, unknown preset or dataset, no images, missing weights,
-unwritable or incompatible run dir) exits with status 2 before any training starts.
+unwritable, busy or incompatible run dir) exits with status 2 before any training starts;
+a run that diverges or cannot write its outputs exits with status 1, resumable.
 
 This file only orchestrates: flags -> config (keras_models.config, .recipes) -> data
 (.data) and GAN (.recipes.build_gan) -> fit with callbacks (.callbacks) -> export and

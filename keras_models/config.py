@@ -55,7 +55,8 @@ def option(
         default: the value when neither a preset, a recipe nor a flag sets it; None
             (for an optional type) means "derived" or "off", as the help says.
         help: the flag's help text.
-        resumable: a resumed run may change it (lengths, schedules, outputs, speed);
+        resumable: a resumed run may change it (lengths, learning rates, schedules,
+            outputs, speed);
             every other field must match the saved run, or its checkpoints would not
             fit the model, the data or the random streams.
         choices: the allowed values.

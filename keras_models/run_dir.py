@@ -33,8 +33,9 @@ import warnings
 
 from keras_models.config import FIELDS, RESUMABLE_FIELDS
 
-# The config fields that may change between a run and its resumption (schedules, outputs,
-# speed); every other field must match, or the checkpoint would not fit the model or data.
+# The config fields that may change between a run and its resumption (lengths, learning
+# rates, schedules, outputs, speed); every other field must match, or the checkpoint would
+# not fit the model or data.
 RESUMABLE_KEYS = RESUMABLE_FIELDS
 
 

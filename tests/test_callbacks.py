@@ -182,7 +182,7 @@ class MemorisingD(keras.Model):
         return tf.where(distance < 1e-6, 3.0, -1.0)[:, None]
 
 
-def test_overfitting_monitor_flags_memorising_discriminator(tmp_path):
+def test_overfitting_monitor_flags_memorising_discriminator(tmp_path, caplog):
     train, heldout = _images(10, 2), _images(6, 3)
     model = StandInGAN(MemorisingD(train), num_classes=2)
     labels = (np.arange(10) % 2, np.arange(6) % 2)
@@ -190,8 +190,11 @@ def test_overfitting_monitor_flags_memorising_discriminator(tmp_path):
         (train, labels[0]), (heldout, labels[1]), every_n_steps=2, log_dir=str(tmp_path),
         threshold=0.5,
     )  # fmt: skip
-    with pytest.warns(UserWarning, match="overfitting"):
+    with pytest.warns(UserWarning, match="overfitting") as warned:
         history = _fit(model, 2, [monitor])
+    # Said once: one warning, not also a log line.
+    assert len([w for w in warned if "overfitting" in str(w.message)]) == 1
+    assert not [r for r in caplog.records if "overfitting" in r.getMessage()]
     assert history.history["accuracy_gap"] == [1.0]
     stats = monitor.history[0]
     assert stats["d_accuracy_train"] == 1.0 and stats["d_accuracy_heldout"] == 0.0

@@ -204,6 +204,7 @@ def test_existing_run_is_not_overwritten_and_incompatible_resume_is_refused(tmp_
     (run_dir / "keep.txt").write_text("precious")
     result = run_train(*TINY, f"--run_dir={run_dir}", "--steps=2")
     assert result.returncode == 2 and "--overwrite" in result.stderr
+    assert "--resume" not in result.stderr  # --resume (the default) gives this same error
     assert (run_dir / "keep.txt").read_text() == "precious"
 
     config = recipes.resolve("demo", {"width": 2, "resolution": 32})
