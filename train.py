@@ -227,12 +227,10 @@ class Training:
         if data.is_image_folder(config.dataset):
             held = f" (+ {len(reals.heldout[0])} held out)" if reals.heldout is not None else ""
             source = f"{len(reals.images):,} training images{held}"
+        elif config.num_images:
+            source = f"tfds, {config.num_images:,} training images"
         else:
-            source = "tfds, " + (
-                f"{config.percent:g}% of train" if config.percent else "the train split"
-            )
-            if config.num_images:
-                source = f"tfds, {config.num_images:,} training images"
+            source = f"tfds, {config.percent or 100:g}% of the train split"
         classes = f", {reals.num_classes} classes" if reals.num_classes else ""
         width = f" width {config.width}" if config.width else ""
         accelerators = [
