@@ -587,7 +587,9 @@ class NonFiniteGuard(keras.callbacks.Callback):
             self._stop(f"{', '.join(nonfinite)} {verb} not finite")
         elif self.max_abs_weight is not None:
             weights = self.model.trainable_weights
-            largest = float(tf.reduce_max([tf.reduce_max(tf.abs(w)) for w in weights]))
+            largest = float(
+                tf.reduce_max([tf.reduce_max(tf.abs(tf.cast(w, "float32"))) for w in weights])
+            )
             if not largest <= self.max_abs_weight:  # also catches NaN
                 self._stop(
                     f"a trainable weight reached {largest:.3g} in magnitude "
