@@ -403,3 +403,11 @@ def test_start_up_prints_a_summary_without_native_log_lines(tmp_path):
     # A user's own level is respected: 0 shows TensorFlow's INFO lines.
     result = run_train(*TINY, "--dry_run", env={"TF_CPP_MIN_LOG_LEVEL": "0"})
     assert re.search(r"^I\d{4} ", result.stderr, re.M), result.stderr[-3000:]
+
+
+def test_resuming_drops_the_metrics_rows_after_the_checkpoint_and_a_torn_row(tmp_path):
+    run = RunDirectory(str(tmp_path))
+    rows = [json.dumps({"step": step, "swd": 1.0}) + "\n" for step in (2, 4, 6)]
+    (tmp_path / "metrics.jsonl").write_text("".join(rows) + '{"step": 8, "sw')  # killed
+    run.drop_metrics_after(4)
+    assert (tmp_path / "metrics.jsonl").read_text() == "".join(rows[:2])
