@@ -7,28 +7,77 @@
     python train.py nearest --run_dir=runs/demo --output=nearest.png
 
 Every field of `keras_models.config.TrainConfig` is a flag of the same name that
-overrides the preset's value; the resolved configuration is printed and written to
-`<run_dir>/config.json`. Running again with the same --run_dir resumes from the latest
-checkpoint with the same next batch and random streams (see keras_models/run_dir.py).
+overrides the preset's value; the resolved configuration is written to
+`<run_dir>/config.json` (a summary is printed). Running again with the same --run_dir
+resumes from the latest checkpoint with the same next batch and random streams (see
+keras_models/run_dir.py).
 Bad input (invalid values, unknown preset or dataset, no images, missing weights,
-unwritable or incompatible run dir) exits with status 2 before any training starts.
+unwritable, busy or incompatible run dir) exits with status 2 before any training starts;
+a run that diverges or cannot write its outputs exits with status 1, resumable.
 
 This file only orchestrates: flags -> config (keras_models.config, .recipes) -> data
 (.data) and GAN (.recipes.build_gan) -> fit with callbacks (.callbacks) -> export and
 report (.report); `generate` and `nearest` use keras_models.sampling.
 """
 
-import json
+import contextlib
 import math
 import os
+import re
 import sys
+import tempfile
 
 from absl import app, flags, logging
 
+# TensorFlow's C++ log threshold (0 all, 1 no INFO, 2 no WARNING, 3 no ERROR), unless the
+# user chose one; read when TensorFlow loads, so it is set before the import.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# An Abseil C++ log line ("I0101 12:00:00.000000   123 file.cc:45] ..."): its severity.
+NATIVE_LOG_LINE = re.compile(r"([IWEF])\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\] ")
 
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
+
+@contextlib.contextmanager
+def native_start_up_lines_filtered():
+    """Holds back TensorFlow's C++ start-up lines below TF_CPP_MIN_LOG_LEVEL.
+
+    TensorFlow logs them (e.g. "oneDNN custom operations are on", "failed call to
+    cuInit" on a machine without a GPU) through Abseil before its logging is set up, so
+    they reach stderr whatever TF_CPP_MIN_LOG_LEVEL says. What is written to the stderr
+    file descriptor meanwhile is captured, then replayed without them.
+    """
+    level = os.environ["TF_CPP_MIN_LOG_LEVEL"]
+    level = int(level) if level.isdigit() else 0
+
+    def shown(line):
+        if line.startswith("WARNING: All log messages before absl::InitializeLog()"):
+            return level < 1
+        native = NATIVE_LOG_LINE.match(line)
+        if native is None:
+            return True
+        # How a CUDA build says "no GPU here"; the start-up summary names the device.
+        severity = "IWEF".index(native[1]) - ("failed call to cuInit" in line)
+        return severity >= level
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            lines = capture.read().decode(errors="replace").splitlines(keepends=True)
+            sys.stderr.write("".join(line for line in lines if shown(line)))
+
+
+with native_start_up_lines_filtered():
+    import keras
+    import tensorflow as tf
+
+    tf.config.list_physical_devices()  # CUDA initialises here
 
 from keras_models import callbacks as gan_callbacks  # noqa: E402
 from keras_models import config as train_config  # noqa: E402
@@ -70,6 +119,10 @@ class UsageError(ValueError):
     """Bad command-line input: reported with exit status 2 before training starts."""
 
 
+# What bad input raises before training starts (exit status 2, no traceback).
+USAGE_ERRORS = (UsageError, RunDirError, ValueError, FileNotFoundError)
+
+
 def config_from_flags():
     """The `TrainConfig` of --preset with the config flags given on the command line."""
     overrides = train_config.flag_overrides(FLAGS)
@@ -82,14 +135,40 @@ def load_data(config):
         raise UsageError(
             f"Preset {config.preset!r} needs --dataset (an image folder or tfds name)."
         )
-    return data.load_training_data(
-        config.dataset,
-        config.resolution,
-        batch_size=config.batch_size * config.d_steps_per_g_step,
-        **config.select(
-            "conditional", "x_flip", "seed", "percent", "num_images", "holdout", "num_eval_images"
-        ),
-    )
+    try:
+        return data.load_training_data(
+            config.dataset,
+            config.resolution,
+            batch_size=config.batch_size * config.d_steps_per_g_step,
+            **config.select(
+                "conditional",
+                "x_flip",
+                "seed",
+                "percent",
+                "num_images",
+                "holdout",
+                "num_eval_images",
+            ),
+        )
+    except data.UnreadableImageError as error:
+        raise UsageError(
+            f"Could not read image file {error.file!r}: {error.reason}. Fix it or remove it "
+            "from the dataset folder."
+        ) from error
+
+
+def check_outside_dataset(run_dir, dataset):
+    """Refuses a run directory inside an image-folder dataset: the folder is searched
+    recursively, so the run's own sample PNGs would become training images."""
+    if not dataset or not os.path.isdir(dataset):
+        return
+    folder = os.path.realpath(dataset)
+    if os.path.commonpath([folder, os.path.realpath(run_dir.path)]) == folder:
+        raise UsageError(
+            f"The run directory {run_dir.path!r} is inside the dataset folder {dataset!r}, "
+            "whose images are searched recursively: the run's sample PNGs would be read "
+            "as training images. Choose a --run_dir outside the dataset folder."
+        )
 
 
 class Training:
@@ -104,12 +183,11 @@ class Training:
         config = self.config
         # First: multi-worker collectives must be configured before any TensorFlow op runs.
         strategy = devices.make_strategy(FLAGS.strategy, FLAGS.tpu)
+        check_outside_dataset(self.run_dir, config.dataset)
         self.inception = None
         if config.metrics:
             self.inception = metrics.InceptionFeatures(config.inception_weights)
         self.reals = load_data(config)
-        print("\n".join(recipes.describe(config)))
-        print(json.dumps(config.to_dict(), indent=2, sort_keys=True))
         if FLAGS.deterministic:
             tf.config.experimental.enable_op_determinism()
         keras.utils.set_random_seed(config.seed)
@@ -117,9 +195,7 @@ class Training:
             keras.mixed_precision.set_global_policy(config.mixed_precision)
         with strategy.scope():
             self.gan = recipes.build_gan(config, self.reals.num_classes)
-        xla = "on" if self.gan.jit_compile else "off"
-        print(f"XLA: {xla} ({devices.jit_reason(config.jit_compile)}).")
-        self.epochs = math.ceil(config.total_steps / config.ckpt_every)
+        print("\n".join(self.summary(strategy)))
         if FLAGS.dry_run:
             return False
         resuming = self.run_dir.prepare(config, resume=FLAGS.resume, overwrite=FLAGS.overwrite)
@@ -136,12 +212,46 @@ class Training:
                 if restored
                 else "No readable checkpoint: starting from step 0."
             )
-        if self.start % config.ckpt_every:
-            raise UsageError(
-                f"Checkpoint step {self.start} is not a multiple of "
-                f"--ckpt_every={config.ckpt_every}; resume with the original value."
-            )
+            # The checkpoint holds the saved run's learning rates; a resumed run may change
+            # them (e.g. lowered after a divergence).
+            self.gan.d_optimizer.learning_rate = config.d_learning_rate
+            self.gan.g_optimizer.learning_rate = config.g_learning_rate
+        self.run_dir.drop_metrics_after(self.start)  # measured again, not twice
         return True
+
+    def summary(self, strategy):
+        """The start-up lines: the recipe, data, model, device, length and run directory
+        (the full configuration goes to config.json)."""
+        config, reals, gan = self.config, self.reals, self.gan
+        side = reals.images.shape[1]
+        if data.is_image_folder(config.dataset):
+            held = f" (+ {len(reals.heldout[0])} held out)" if reals.heldout is not None else ""
+            source = f"{len(reals.images):,} training images{held}"
+        elif config.num_images:
+            source = f"tfds, {config.num_images:,} training images"
+        else:
+            source = f"tfds, {config.percent or 100:g}% of the train split"
+        classes = f", {reals.num_classes} classes" if reals.num_classes else ""
+        width = f" width {config.width}" if config.width else ""
+        accelerators = [
+            d.device_type for d in tf.config.list_logical_devices() if d.device_type != "CPU"
+        ]
+        device = f"{len(accelerators)} {accelerators[0]}" if accelerators else "CPU"
+        xla = "on" if gan.jit_compile else "off"
+        per_step = config.batch_size * config.d_steps_per_g_step
+        return [
+            *recipes.describe(config),
+            f"Data: {config.dataset} at {side}x{side}: {source}{classes}.",
+            f"Model: {config.model} {config.model_preset}{width}: G "
+            f"{gan.generator.count_params():,} + D {gan.discriminator.count_params():,} "
+            "parameters.",
+            f"Device: {device}, --strategy={FLAGS.strategy} ({strategy.num_replicas_in_sync} "
+            f"replica(s)); XLA {xla} ({devices.jit_reason(config.jit_compile)}).",
+            f"Length: {config.total_steps:,} steps of {per_step} images "
+            f"({config.total_steps * per_step / 1000:g} kimg), a checkpoint every "
+            f"{config.ckpt_every:,} steps.",
+            f"Run directory: {self.run_dir.path} (full configuration in config.json).",
+        ]
 
     def callbacks(self):
         config, run, start = self.config, self.run_dir, self.start
@@ -170,6 +280,7 @@ class Training:
             initial_step=start,
             seed=config.seed,
         )
+        self.guard = gan_callbacks.NonFiniteGuard(checkpoint_dir=run.checkpoints)
         self.monitor = None
         if self.reals.heldout is not None:
             count = len(self.reals.heldout[0])
@@ -187,8 +298,7 @@ class Training:
                 initial_step=start,
                 metrics=("d_loss", "g_loss", "d_real_accuracy"),
             ),
-            gan_callbacks.StopAtStep(config.total_steps, config.ckpt_every),
-            gan_callbacks.NonFiniteGuard(checkpoint_dir=run.checkpoints),
+            gan_callbacks.StopAtStep(config.total_steps, config.ckpt_every, initial_step=start),
             keras.callbacks.TensorBoard(run.logs, update_freq=max(1, config.ckpt_every // 10)),
             gan_callbacks.SampleGrid(
                 num_samples=min(64, len(images)),
@@ -201,8 +311,9 @@ class Training:
             ),
             self.evaluator,
             *([self.monitor] if self.monitor else []),
+            self.guard,  # after the callbacks whose metrics it checks, before the checkpoint
             gan_callbacks.NearestNeighbourReport(images, os.path.join(run.path, "nearest.png")),
-            gan_callbacks.CheckpointEveryEpoch(self.manager, self.gan.train_steps),
+            gan_callbacks.CheckpointEveryEpoch(self.manager, self.gan.train_steps, self.guard),
         ]
 
     def run(self):
@@ -214,16 +325,28 @@ class Training:
             config.seed,
         )
         # The pipeline is deterministic, so skipping the batches already trained on gives
-        # exactly the batch an uninterrupted run would see next.
-        history = self.gan.fit(
-            self.reals.dataset.skip(self.start),
-            epochs=self.epochs,
-            initial_epoch=self.start // tick,
-            steps_per_epoch=tick,
-            callbacks=self.callbacks(),
-            shuffle=False,  # the pipeline shuffles, deterministically
-            verbose=0,  # TrainingProgress reports, for the whole run
-        )
+        # exactly the batch an uninterrupted run would see next. Epochs (checkpoints) end
+        # every `tick` steps from the start (multiples of it unless resumed elsewhere,
+        # e.g. from the last good checkpoint of a diverged run).
+        initial_epoch = self.start // tick
+        try:
+            history = self.gan.fit(
+                self.reals.dataset.skip(self.start),
+                epochs=initial_epoch + max(0, math.ceil((config.total_steps - self.start) / tick)),
+                initial_epoch=initial_epoch,
+                steps_per_epoch=tick,
+                callbacks=self.callbacks(),
+                shuffle=False,  # the pipeline shuffles, deterministically
+                verbose=0,  # TrainingProgress reports, for the whole run
+            )
+        except OSError as error:  # e.g. no permission or no space left in the run directory
+            exit_with_training_error(
+                f"{error}. Nothing is lost up to the last checkpoint "
+                f"({self.manager.latest_checkpoint or 'none yet'}): fix the run directory "
+                "and run the same command again to resume."
+            )
+        if self.guard.reason is not None:
+            exit_with_training_error(self.divergence_advice())
         if FLAGS.export:
             self.gan.export_generator(self.run_dir.export)
             print(f"Exported the EMA generator to {self.run_dir.export}")
@@ -235,6 +358,24 @@ class Training:
             self.monitor.history if self.monitor else (),
         )
         print(f"Run directory: {self.run_dir.path} (samples/, report.md, logs/ for TensorBoard)")
+
+    def divergence_advice(self):
+        """What a diverged run left and how to recover (NonFiniteGuard kept every save of
+        the diverged state out, so the newest checkpoint is the last good one)."""
+        config, last_good = self.config, self.manager.latest_checkpoint
+        step = int(keras.ops.convert_to_numpy(self.gan.train_steps))
+        lower = f"--g_learning_rate={config.g_learning_rate / 10:g} "
+        lower += f"--d_learning_rate={config.d_learning_rate / 10:g}"
+        where = (
+            f"resumes from the last good checkpoint, {last_good}"
+            if last_good
+            else "starts from step 0 (no checkpoint was written before it diverged)"
+        )
+        return (
+            f"training diverged at step {step}: {self.guard.reason}. No checkpoint or export "
+            f"of the diverged model was written. Lower the learning rates and run the same "
+            f"command again, e.g. with {lower}: it {where}."
+        )
 
 
 # --- generate / nearest ------------------------------------------------------------------
@@ -282,16 +423,28 @@ def main(argv):
         if command == "nearest":
             return nearest_command()
         training = Training(config_from_flags())
-        if not training.prepare():
-            return None
-    except (UsageError, RunDirError, ValueError, FileNotFoundError) as error:
+    except USAGE_ERRORS as error:
         exit_with_usage_error(error)
-    training.run()
+    try:
+        try:
+            ready = training.prepare()
+        except USAGE_ERRORS as error:
+            exit_with_usage_error(error)
+        if ready:
+            training.run()
+    finally:
+        training.run_dir.unlock()
 
 
 def exit_with_usage_error(error):
     print(f"train.py: error: {error}", file=sys.stderr)
     sys.exit(2)
+
+
+def exit_with_training_error(message):
+    """A run that started but cannot go on (exit status 1); its run directory resumes."""
+    print(f"train.py: error: {message}", file=sys.stderr)
+    sys.exit(1)
 
 
 def parse_flags(argv):

@@ -261,6 +261,8 @@ class MetricEvaluator(_PeriodicCallback):
         return results
 
     def _improved(self, value):
+        if not math.isfinite(value):  # a diverged model is never the best
+            return False
         if self.best is None:
             return True
         if self.monitor in self._HIGHER_IS_BETTER:
@@ -471,14 +473,30 @@ class CheckpointEveryEpoch(keras.callbacks.Callback):
     Args:
         manager: the `tf.train.CheckpointManager` of the run.
         step: the variable counting training steps (`GAN.train_steps`).
+        guard: a `NonFiniteGuard` listed before this callback, or None: once it has
+            stopped training no checkpoint is written, so that the newest checkpoint
+            stays the last good one.
+
+    Raises:
+        OSError: when the checkpoint cannot be written (e.g. no permission, disk full),
+            naming the directory and TensorFlow's reason.
     """
 
-    def __init__(self, manager, step):
+    def __init__(self, manager, step, guard=None):
         super().__init__()
-        self.manager, self.step = manager, step
+        self.manager, self.step, self.guard = manager, step, guard
 
     def on_epoch_end(self, epoch, logs=None):
-        self.manager.save(checkpoint_number=int(self.step.numpy()))
+        if self.guard is not None and self.guard.reason is not None:
+            return
+        try:
+            self.manager.save(checkpoint_number=int(self.step.numpy()))
+        except (OSError, tf.errors.OpError) as error:
+            reason = getattr(error, "message", None) or str(error)
+            raise OSError(
+                f"Could not write a checkpoint to {self.manager.directory!r}: "
+                f"{reason.splitlines()[0]}"
+            ) from error
 
 
 class StopAtStep(keras.callbacks.Callback):
@@ -490,58 +508,107 @@ class StopAtStep(keras.callbacks.Callback):
 
     Args:
         last_step: the step count at which to stop.
-        steps_per_epoch: the `steps_per_epoch` given to `fit`; epoch `e` starts at step
-            `e * steps_per_epoch` (as when resuming with `initial_epoch`).
+        steps_per_epoch: the `steps_per_epoch` given to `fit`.
+        initial_step: the step count when `fit` starts, or None: epoch `e` starts at
+            step `e * steps_per_epoch` (as when resuming with `initial_epoch`). A run
+            resumed from any other step gives it, and its epochs then end at
+            `initial_step + k * steps_per_epoch`.
     """
 
-    def __init__(self, last_step, steps_per_epoch):
+    def __init__(self, last_step, steps_per_epoch, initial_step=None):
         super().__init__()
         self.last_step, self.steps_per_epoch = int(last_step), int(steps_per_epoch)
-        self.epoch = 0
+        self.initial_step = initial_step
+        self.step = None
+
+    def on_train_begin(self, logs=None):
+        self.step = self.initial_step
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
+        if self.step is None:
+            self.step = epoch * self.steps_per_epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        step = self.epoch * self.steps_per_epoch + batch + 1
-        if step >= self.last_step:
+        self.step += 1
+        if self.step >= self.last_step:
             self.model.stop_training = True
 
 
 class NonFiniteGuard(keras.callbacks.Callback):
-    """Stops `fit` after `max_nonfinite_steps` consecutive non-finite steps of a `GAN`.
+    """Stops `fit` of a `GAN` when training has diverged, before its state is saved.
 
-    Skipped steps leave the weights unchanged, so the last checkpoint is still good; the
-    message names it so that training can resume from it (e.g. with a lower learning
-    rate).
+    Training has diverged when `max_nonfinite_steps` consecutive steps had a non-finite
+    loss or gradient (checked after every step; the GAN skips such updates), or, at the
+    end of an epoch, when a number in the epoch's logs is not finite (e.g. an evaluation
+    metric a callback listed before this one put there) or a trainable weight exceeds
+    `max_abs_weight` in magnitude (weights that explode while the losses stay finite).
+    `reason` then says why (None while training is sound) and a warning names the last
+    checkpoint, from which training can resume, e.g. with lower learning rates. Give
+    the guard to `CheckpointEveryEpoch` (listed after it) so that no checkpoint of the
+    diverged state replaces that one.
 
     Args:
         max_nonfinite_steps: consecutive skipped steps tolerated.
         checkpoint_dir: where checkpoints are written (a `tf.train.CheckpointManager`
             directory or a `keras.callbacks.BackupAndRestore` backup_dir), or None.
+        max_abs_weight: the largest weight magnitude of sound training (Adam moves a
+            weight by about its learning rate per step, so a sane run stays far below
+            the default), or None to not check.
     """
 
-    def __init__(self, max_nonfinite_steps=10, checkpoint_dir=None):
+    def __init__(self, max_nonfinite_steps=10, checkpoint_dir=None, max_abs_weight=1e6):
         super().__init__()
         self.max_nonfinite_steps = int(max_nonfinite_steps)
         self.checkpoint_dir = checkpoint_dir
+        self.max_abs_weight = max_abs_weight
+        self.reason = None
+
+    def on_train_begin(self, logs=None):
+        self.reason = None
 
     def on_train_batch_end(self, batch, logs=None):
         streak = int(keras.ops.convert_to_numpy(self.model.nonfinite_streak))
-        if streak < self.max_nonfinite_steps:
+        if streak >= self.max_nonfinite_steps:
+            self._stop(
+                f"{streak} consecutive steps had a non-finite loss or gradient "
+                f"(max_nonfinite_steps={self.max_nonfinite_steps}); their updates were skipped"
+            )
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.reason is not None:
             return
+        nonfinite = sorted(
+            name
+            for name, value in (logs or {}).items()
+            if np.isscalar(value) and not np.isfinite(value)
+        )
+        if nonfinite:
+            verb = "is" if len(nonfinite) == 1 else "are"
+            self._stop(f"{', '.join(nonfinite)} {verb} not finite")
+        elif self.max_abs_weight is not None:
+            weights = self.model.trainable_weights
+            largest = float(
+                tf.reduce_max([tf.reduce_max(tf.abs(tf.cast(w, "float32"))) for w in weights])
+            )
+            if not largest <= self.max_abs_weight:  # also catches NaN
+                self._stop(
+                    f"a trainable weight reached {largest:.3g} in magnitude "
+                    f"(max_abs_weight={self.max_abs_weight:g})"
+                )
+
+    def _stop(self, reason):
         self.model.stop_training = True
+        self.reason = reason
         warnings.warn(
-            f"Training stopped: {streak} consecutive steps had a non-finite loss or "
-            f"gradient (max_nonfinite_steps={self.max_nonfinite_steps}); their updates "
-            f"were skipped, so the weights are those of the last finite step. Last good "
-            f"checkpoint: {self._last_checkpoint()}. Check the data and lower the "
-            "learning rates before resuming.",
+            f"Training stopped, it diverged: {reason}. Last good checkpoint: "
+            f"{self.last_checkpoint()}. Check the data and lower the learning rates "
+            "before resuming.",
             RuntimeWarning,
             stacklevel=2,
         )
 
-    def _last_checkpoint(self):
+    def last_checkpoint(self):
+        """The newest checkpoint in `checkpoint_dir`, or a sentence saying there is none."""
         if self.checkpoint_dir is None:
             return "none (no checkpoint_dir given)"
         latest = tf.train.latest_checkpoint(self.checkpoint_dir)

@@ -55,7 +55,8 @@ def option(
         default: the value when neither a preset, a recipe nor a flag sets it; None
             (for an optional type) means "derived" or "off", as the help says.
         help: the flag's help text.
-        resumable: a resumed run may change it (lengths, schedules, outputs, speed);
+        resumable: a resumed run may change it (lengths, learning rates, schedules,
+            outputs, speed);
             every other field must match the saved run, or its checkpoints would not
             fit the model, the data or the random streams.
         choices: the allowed values.
@@ -113,8 +114,10 @@ class TrainConfig:
     # --- the optimisation
     batch_size: int = option(32, "Images per D step (global, across replicas).", minimum=1)
     d_steps_per_g_step: int = option(1, "Discriminator steps per generator step.", minimum=1)
-    g_learning_rate: float = option(2e-4, "Generator Adam learning rate.", above=0)
-    d_learning_rate: float = option(2e-4, "Discriminator Adam learning rate.", above=0)
+    g_learning_rate: float = option(2e-4, "Generator Adam learning rate.", resumable=True, above=0)
+    d_learning_rate: float = option(
+        2e-4, "Discriminator Adam learning rate.", resumable=True, above=0
+    )
     adam_beta_1: float = option(0.0, "Adam beta_1 of both networks.", minimum=0, below=1)
     adam_beta_2: float = option(0.999, "Adam beta_2 of both networks.", minimum=0, below=1)
     adam_epsilon: float = option(1e-7, "Adam epsilon of both networks.", above=0)

@@ -341,6 +341,17 @@ def load_image(file, resolution):
     return np.asarray(image, np.uint8)
 
 
+class UnreadableImageError(ValueError):
+    """An image file that cannot be decoded: `file` names it, `reason` says why."""
+
+    def __init__(self, file, reason):
+        super().__init__(
+            f"Could not read image file {file!r}: {reason}. Fix or remove it, or pass "
+            "on_error='skip' to leave it out."
+        )
+        self.file, self.reason = file, reason
+
+
 def read_images(path, resolution, *, labels=False, on_error="raise", num_workers=None):
     """Reads an image folder into memory (what `image_folder` feeds from).
 
@@ -348,8 +359,8 @@ def read_images(path, resolution, *, labels=False, on_error="raise", num_workers
         path: the folder; searched recursively for PNG, JPEG and WebP files.
         resolution: output side.
         labels: label each image by its first-level sub-folder (see `folder_classes`).
-        on_error: "raise" raises a `ValueError` naming the unreadable file; "skip"
-            leaves it out with a warning.
+        on_error: "raise" raises an `UnreadableImageError` (a `ValueError`) naming the
+            unreadable file; "skip" leaves it out with a warning.
         num_workers: decoding threads (default: CPU count).
 
     Returns:
@@ -365,10 +376,7 @@ def read_images(path, resolution, *, labels=False, on_error="raise", num_workers
             return load_image(file, resolution)
         except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
             if on_error == "raise":
-                raise ValueError(
-                    f"Could not read image file {file!r}: {error}. Fix or remove it, or "
-                    "pass on_error='skip' to leave it out."
-                ) from error
+                raise UnreadableImageError(file, error) from error
             return None
 
     with concurrent.futures.ThreadPoolExecutor(num_workers or os.cpu_count()) as pool:

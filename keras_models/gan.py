@@ -448,7 +448,14 @@ class GAN(keras.Model):
                 "A conditional GAN (num_classes set) expects a dataset of (images, labels). "
                 f"Received: {data!r}"
             )
-        return data[0], tf.reshape(tf.cast(data[1], tf.int32), [-1])
+        labels = tf.reshape(tf.cast(data[1], tf.int32), [-1])
+        # A label out of range would fail inside an embedding lookup with an opaque error
+        # (or, on a GPU, read zeros). XLA compiles the check away.
+        low, high = tf.reduce_min(labels), tf.reduce_max(labels)
+        message = f"Expected class labels in [0, num_classes={self.num_classes}). Received:"
+        check = tf.debugging.Assert((low >= 0) & (high < self.num_classes), [message, low, high])
+        with tf.control_dependencies([check]):  # before any use of the labels
+            return data[0], tf.identity(labels)
 
     def _consistency_images(self, reals, seen_reals):
         """The images whose logits consistency regularisation compares with D(T(x))."""

@@ -9,22 +9,33 @@ Layout of `run_dir`:
     metrics.jsonl    one JSON line per evaluation, with its protocol
     export/          the EMA generator as a SavedModel (after training)
     report.md        a short summary written at the end
+    train.lock       "pid host" of the process training in it (while it runs)
 
 Checkpoints are written by TensorFlow's own atomic protocol (data to temporary files,
 renamed into place, then the `checkpoint` index is replaced atomically), so a process
 killed mid-save leaves the previous checkpoint as the latest. A checkpoint that cannot
-be read is skipped, with a warning, in favour of the one before it.
+be read is skipped, with a warning, in favour of the one before it. The temporary
+folders of a save that was killed are removed when the run starts again, and so are the
+`metrics.jsonl` rows of steps after the checkpoint it resumes from (they are measured
+again).
+
+Only one process trains in a run directory at a time: `prepare` takes `train.lock`
+(created exclusively) and `unlock` releases it. A lock left by a process that no longer
+runs (killed) is taken over, with a warning.
 """
 
+import glob
 import json
 import os
 import shutil
+import socket
 import warnings
 
 from keras_models.config import FIELDS, RESUMABLE_FIELDS
 
-# The config fields that may change between a run and its resumption (schedules, outputs,
-# speed); every other field must match, or the checkpoint would not fit the model or data.
+# The config fields that may change between a run and its resumption (lengths, learning
+# rates, schedules, outputs, speed); every other field must match, or the checkpoint would
+# not fit the model or data.
 RESUMABLE_KEYS = RESUMABLE_FIELDS
 
 
@@ -53,6 +64,7 @@ class RunDirectory:
             join("metrics.jsonl"),
             join("report.md"),
         )
+        self.lock_path = join("train.lock")
 
     def saved_config(self):
         if not os.path.exists(self.config_path):
@@ -75,20 +87,34 @@ class RunDirectory:
         Raises:
             RunDirError: the directory holds a run and neither `resume` nor `overwrite` is
                 set, or it is a non-empty folder that holds no run, or the saved config is
-                incompatible, or it is not writable.
+                incompatible, or it is not writable, or another process trains in it.
         """
         saved = self.saved_config()
         resuming = False
-        if saved is None and os.path.isdir(self.path) and os.listdir(self.path):
+        if saved is None and os.path.isdir(self.path) and self._entries():
             # Only ever delete what is recognisably a run directory.
             raise RunDirError(
                 f"The folder {self.path!r} is not empty and holds no run (no config.json). "
                 "train.py writes only into an empty folder or a run directory of its own, "
                 "and --overwrite deletes only those. Choose another --run_dir."
             )
+        self.lock()
+        try:
+            resuming = self._prepare_locked(saved, config, resume=resume, overwrite=overwrite)
+        except BaseException:
+            self.unlock()
+            raise
+        return resuming
+
+    def _entries(self):
+        return [e for e in os.scandir(self.path) if e.path != self.lock_path]
+
+    def _prepare_locked(self, saved, config, *, resume, overwrite):
+        resuming = False
         if saved is not None:
             if overwrite:
-                shutil.rmtree(self.path)
+                for entry in self._entries():  # everything but the lock just taken
+                    shutil.rmtree(entry.path) if entry.is_dir() else os.remove(entry.path)
             elif resume:
                 self.check_compatible(saved, config)
                 resuming = True
@@ -109,8 +135,74 @@ class RunDirectory:
                 f"The run directory {self.path!r} is not writable ({error.strerror}). "
                 "Choose another --run_dir."
             ) from error
+        for leftover in glob.glob(os.path.join(glob.escape(self.checkpoints), "ckpt-*_temp*")):
+            shutil.rmtree(leftover) if os.path.isdir(leftover) else os.remove(leftover)
         self.write_config(config)
         return resuming
+
+    def lock(self):
+        """Takes `train.lock` for this process, creating the directory if need be.
+
+        Raises:
+            RunDirError: another running process holds the lock (or one on another
+                host, which cannot be checked), or the directory is not writable.
+        """
+        owner = f"{os.getpid()} {socket.gethostname()}"
+        try:
+            os.makedirs(self.path, exist_ok=True)
+            fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            holder = self._lock_holder()
+            if holder == owner:  # this process took it already
+                return
+            pid, _, host = holder.partition(" ")
+            if host == socket.gethostname() and pid.isdigit() and not _running(int(pid)):
+                warnings.warn(
+                    f"Taking over the lock {self.lock_path} of process {pid}, which is no "
+                    "longer running (it was killed).",
+                    stacklevel=2,
+                )
+                os.remove(self.lock_path)
+                return self.lock()
+            raise RunDirError(
+                f"The run directory {self.path!r} is in use by process {pid} on "
+                f"{host or 'an unknown host'}: one run directory, one training process. Wait "
+                f"for it to end or choose another --run_dir (if that process no longer runs, "
+                f"delete {self.lock_path})."
+            ) from None
+        except OSError as error:
+            raise RunDirError(
+                f"The run directory {self.path!r} is not writable ({error.strerror}). "
+                "Choose another --run_dir."
+            ) from error
+        with os.fdopen(fd, "w") as f:
+            f.write(owner)
+
+    def _lock_holder(self):
+        try:
+            with open(self.lock_path) as f:
+                return f.read().strip()
+        except FileNotFoundError:  # released meanwhile
+            return ""
+
+    def unlock(self):
+        """Releases `train.lock` if this process holds it."""
+        if self._lock_holder() == f"{os.getpid()} {socket.gethostname()}":
+            os.remove(self.lock_path)
+
+    def drop_metrics_after(self, step):
+        """Removes the `metrics.jsonl` rows of steps after `step` (the checkpoint a run
+        resumes from), which the resumed run measures again."""
+        if not os.path.exists(self.metrics_path):
+            return
+        with open(self.metrics_path, encoding="utf-8") as f:
+            rows = f.readlines()
+        kept = [row for row in rows if _row_step(row) <= step]
+        if len(kept) < len(rows):
+            temp = self.metrics_path + ".tmp"
+            with open(temp, "w", encoding="utf-8") as f:
+                f.writelines(kept)
+            os.replace(temp, self.metrics_path)
 
     @staticmethod
     def check_compatible(saved, config):
@@ -135,6 +227,25 @@ class RunDirectory:
         with open(temp, "w") as f:
             json.dump(config.to_dict(), f, indent=2, sort_keys=True)
         os.replace(temp, self.config_path)
+
+
+def _row_step(row):
+    """The step of a `metrics.jsonl` row; infinite for a torn row (a killed write)."""
+    try:
+        return json.loads(row)["step"]
+    except (ValueError, KeyError, TypeError):
+        return float("inf")
+
+
+def _running(pid):
+    """Whether a process `pid` exists on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, as another user's
+        return True
+    return True
 
 
 def restore_latest(manager, checkpoint):

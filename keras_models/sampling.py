@@ -52,6 +52,11 @@ class ExportedGenerator:
                 f"Expected a SavedModel directory. Received: {export_dir!r}. Train with "
                 "--export or give --export_dir."
             )
+        if not tf.saved_model.contains_saved_model(export_dir):
+            raise ValueError(
+                f"Expected a SavedModel directory (the export/ folder of a run). Received: "
+                f"{export_dir!r}, a folder without saved_model.pb."
+            )
         self.serve = tf.saved_model.load(export_dir).signatures["serving_default"]
         inputs = self.serve.structured_input_signature[1]
         self.latent_dim = inputs["latents"].shape[-1]

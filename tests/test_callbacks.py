@@ -182,7 +182,7 @@ class MemorisingD(keras.Model):
         return tf.where(distance < 1e-6, 3.0, -1.0)[:, None]
 
 
-def test_overfitting_monitor_flags_memorising_discriminator(tmp_path):
+def test_overfitting_monitor_flags_memorising_discriminator(tmp_path, caplog):
     train, heldout = _images(10, 2), _images(6, 3)
     model = StandInGAN(MemorisingD(train), num_classes=2)
     labels = (np.arange(10) % 2, np.arange(6) % 2)
@@ -190,8 +190,11 @@ def test_overfitting_monitor_flags_memorising_discriminator(tmp_path):
         (train, labels[0]), (heldout, labels[1]), every_n_steps=2, log_dir=str(tmp_path),
         threshold=0.5,
     )  # fmt: skip
-    with pytest.warns(UserWarning, match="overfitting"):
+    with pytest.warns(UserWarning, match="overfitting") as warned:
         history = _fit(model, 2, [monitor])
+    # Said once: one warning, not also a log line.
+    assert len([w for w in warned if "overfitting" in str(w.message)]) == 1
+    assert not [r for r in caplog.records if "overfitting" in r.getMessage()]
     assert history.history["accuracy_gap"] == [1.0]
     stats = monitor.history[0]
     assert stats["d_accuracy_train"] == 1.0 and stats["d_accuracy_heldout"] == 0.0
@@ -297,3 +300,83 @@ def test_stop_at_step_ends_fit_within_an_epoch(initial_epoch, steps, last_epoch)
     # (resumed at epoch 1: after 2 steps), and that epoch still ends, for checkpoints.
     assert int(model.optimizer.iterations) == steps
     assert ends[-1] == last_epoch
+
+
+def test_stop_at_step_counts_from_a_resumed_step_between_epochs():
+    # Resumed at step 6 of 5-step epochs (e.g. from the last good checkpoint of a diverged
+    # run): the epochs end at steps 11, 16, ... and the run still stops after step 7.
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(0.0), "mse")
+    data = tf.data.Dataset.from_tensors((np.ones((1, 1)), np.ones((1, 1)))).repeat()
+    stop = callbacks.StopAtStep(7, steps_per_epoch=5, initial_step=6)
+    model.fit(data, epochs=3, initial_epoch=1, steps_per_epoch=5, verbose=0, callbacks=[stop])
+    assert int(model.optimizer.iterations) == 1
+
+
+class CountingGAN(StandInGAN):
+    """A stand-in with the step and non-finite counters of `GAN`."""
+
+    def __init__(self, drift):
+        super().__init__(drift=drift)
+        self.train_steps = keras.Variable(0, dtype="int64", trainable=False)
+        self.nonfinite_streak = keras.Variable(0, dtype="int64", trainable=False)
+
+    def train_step(self, data):
+        self.train_steps.assign_add(1)
+        return super().train_step(data)
+
+
+def _guarded_fit(model, tmp_path, epochs, extra=()):
+    """3-step epochs with a guard (max |weight| 10) and a checkpoint after each epoch."""
+    checkpoint = tf.train.Checkpoint(weights=list(model.weights))
+    manager = tf.train.CheckpointManager(checkpoint, str(tmp_path), max_to_keep=5)
+    guard = callbacks.NonFiniteGuard(checkpoint_dir=str(tmp_path), max_abs_weight=10)
+    save = callbacks.CheckpointEveryEpoch(manager, model.train_steps, guard)
+    model.compile()
+    ds = tf.data.Dataset.from_tensors(tf.zeros((2, SIDE, SIDE, 3))).repeat()
+    cbs = [*extra, guard, save]
+    model.fit(ds, epochs=epochs, steps_per_epoch=3, callbacks=cbs, verbose=0, shuffle=False)
+    return guard, manager
+
+
+def test_guard_stops_exploding_weights_before_they_are_checkpointed(tmp_path):
+    # G's weights grow by 2 a step: |w| <= 6.2 after epoch 1, >= 11.8 after epoch 2.
+    model = CountingGAN(drift=2.0)
+    with pytest.warns(RuntimeWarning, match=r"weight reached 1\d.* Last good checkpoint: .*ckpt-3"):
+        guard, manager = _guarded_fit(model, tmp_path, epochs=4)
+    assert "max_abs_weight=10" in guard.reason and int(model.train_steps) == 6
+    assert [os.path.basename(p) for p in manager.checkpoints] == ["ckpt-3"]
+    assert tf.train.latest_checkpoint(str(tmp_path)).endswith("ckpt-3")
+
+
+def test_guard_stops_on_a_nonfinite_metric_before_the_checkpoint(tmp_path):
+    def metric(epoch, logs):  # as MetricEvaluator puts its latest values in the logs
+        logs["swd"] = float("nan") if epoch == 1 else 1.0
+
+    model = CountingGAN(drift=0.0)
+    with pytest.warns(RuntimeWarning, match="swd is not finite.*ckpt-3"):
+        guard, manager = _guarded_fit(
+            model, tmp_path, epochs=4, extra=[keras.callbacks.LambdaCallback(on_epoch_end=metric)]
+        )
+    assert guard.reason == "swd is not finite" and int(model.train_steps) == 6
+    assert [os.path.basename(p) for p in manager.checkpoints] == ["ckpt-3"]
+
+
+def test_checkpoint_write_failure_names_the_directory(tmp_path):
+    model = CountingGAN(drift=0.0)
+    folder = tmp_path / "checkpoints"
+    manager = tf.train.CheckpointManager(
+        tf.train.Checkpoint(weights=list(model.weights)), str(folder), max_to_keep=1
+    )
+    folder.write_text("a file where the checkpoint folder was (or no permission)")
+    save = callbacks.CheckpointEveryEpoch(manager, model.train_steps)
+    with pytest.raises(OSError, match=f"Could not write a checkpoint to '{folder}': "):
+        _fit(model, 1, [save])
+
+
+def test_metric_evaluator_never_keeps_nonfinite_weights_as_best(tmp_path):
+    ckpt = str(tmp_path / "best.weights.h5")
+    evaluator = callbacks.MetricEvaluator(_images(8, 0), every_n_steps=1, checkpoint_path=ckpt)
+    _fit(StandInGAN(drift=np.nan), 1, [evaluator])  # G's images are NaN: so is SWD
+    assert np.isnan(evaluator.history[0]["swd"])
+    assert evaluator.best is None and not os.path.exists(ckpt)

@@ -496,6 +496,16 @@ def test_conditional_dataset_without_labels_is_rejected():
         gan.fit(dataset(real_batch()), epochs=1, steps_per_epoch=1, verbose=0)
 
 
+@pytest.mark.parametrize("bad_label", [NUM_CLASSES, -1])
+def test_labels_outside_the_classes_are_named_before_the_embedding_lookup(bad_label):
+    gan = compile_gan(make_gan(NUM_CLASSES))
+    images, labels = real_batch(NUM_CLASSES)
+    labels[3] = bad_label
+    expected = f"Expected class labels in \\[0, num_classes={NUM_CLASSES}\\). Received:"
+    with pytest.raises(tf.errors.InvalidArgumentError, match=expected):
+        gan.fit(dataset((images, labels)), epochs=1, steps_per_epoch=1, verbose=0)
+
+
 def test_readme_example(tmp_path, monkeypatch):
     """The README's complete GAN example (own G and D + GAN + DiffAugment + fit + export)."""
     example = next(b for b in readme_blocks() if "gan.export_generator(" in b)

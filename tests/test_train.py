@@ -30,13 +30,15 @@ TINY = [
 
 
 def run_train(*args, env=None, timeout=600):
+    """train.py in a subprocess; `env` adds variables (a None value removes one)."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
     return subprocess.run(
         [sys.executable, str(ROOT / "train.py"), *args],
         capture_output=True,
         text=True,
         timeout=timeout,
         cwd=ROOT,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})},
+        env={k: v for k, v in env.items() if v is not None},
     )
 
 
@@ -176,17 +178,23 @@ def test_interrupted_and_resumed_run_ends_bitwise_equal_even_from_a_corrupt_chec
         (["--preset=demo", "--policy=color,blur"], "Unknown DiffAugment op 'blur'"),
         (["--preset=demo", "--run_dir=/proc/forbidden"], "not writable"),
         (["--preset=demo", "bogus"], "Unknown command"),
+        (["--dataset=BROKEN"], r"broken.png': cannot identify .* remove it from the dataset"),
+        (["--dataset=BROKEN", "--run_dir=BROKEN/run"], "is inside the dataset folder"),
+        (["generate", "--export_dir=EMPTY"], "a folder without saved_model.pb"),
     ],
 )
 def test_bad_input_exits_2_with_a_clear_message_before_training(tmp_path, args, message):
-    empty = tmp_path / "empty"
+    empty, broken = tmp_path / "empty", tmp_path / "broken"
     empty.mkdir()
-    args = [a.replace("EMPTY", str(empty)) for a in args]
+    broken.mkdir()
+    (broken / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really a png")
+    args = [a.replace("EMPTY", str(empty)).replace("BROKEN", str(broken)) for a in args]
     if not any(a.startswith("--run_dir") for a in args):
         args.append(f"--run_dir={tmp_path / 'run'}")
     result = run_train(*args, "--steps=2")
     assert result.returncode == 2, result.stderr[-2000:]
-    assert re.search(re.escape(message), result.stderr), result.stderr[-2000:]
+    assert re.search(message, result.stderr), result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and "on_error" not in result.stderr
     assert not (tmp_path / "run" / "checkpoints").exists()
 
 
@@ -196,6 +204,7 @@ def test_existing_run_is_not_overwritten_and_incompatible_resume_is_refused(tmp_
     (run_dir / "keep.txt").write_text("precious")
     result = run_train(*TINY, f"--run_dir={run_dir}", "--steps=2")
     assert result.returncode == 2 and "--overwrite" in result.stderr
+    assert "--resume" not in result.stderr  # --resume (the default) gives this same error
     assert (run_dir / "keep.txt").read_text() == "precious"
 
     config = recipes.resolve("demo", {"width": 2, "resolution": 32})
@@ -289,3 +298,116 @@ def test_multi_worker_training_with_two_local_workers(tmp_path):
     assert len(keys) > 20 and set(keys) <= set(first)
     for name in keys:
         np.testing.assert_array_equal(second[name], first[name], err_msg=name)
+
+
+# --- faults: divergence, write failures, two processes -----------------------------------
+
+
+def test_a_diverged_run_keeps_its_last_good_checkpoint_and_resumes_with_lower_rates(tmp_path):
+    run_dir = tmp_path / "run"
+    checkpoints = run_dir / "checkpoints"
+    common = [*TINY, f"--run_dir={run_dir}", "--ckpt_every=2", "--sample_every=100"]
+    result = run_train(*common, "--steps=2", "--eval_every=2", "--export=false")
+    assert result.returncode == 0, result.stderr[-3000:]
+    # Learning rates of 1e6: the weights explode (SWD turns NaN) within two steps.
+    huge = ["--g_learning_rate=1e6", "--d_learning_rate=1e6"]
+    result = run_train(*common, "--steps=6", "--eval_every=2", *huge)
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "training diverged at step 4" in result.stderr, result.stderr[-3000:]
+    assert re.search(r"--g_learning_rate=100000 .*resumes from .*ckpt-2\.", result.stderr)
+    assert tf.train.latest_checkpoint(checkpoints).endswith("ckpt-2")
+    assert not list(checkpoints.glob("ckpt-4*")) and not (run_dir / "export").exists()
+    assert not (run_dir / "train.lock").exists()
+    # The advised recovery: lower rates, the same command. It resumes from step 2, which
+    # the new --ckpt_every=3 does not divide, and checkpoints at step 5.
+    (checkpoints / "ckpt-9_temp").mkdir()  # what a save killed mid-write leaves
+    blocker = checkpoints / "ckpt-5.index"
+    blocker.mkdir()  # the checkpoint cannot be written (like a full disk or no permission)
+    recover = [*common, "--steps=5", "--eval_every=2", "--ckpt_every=3"]
+    result = run_train(*recover)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-3000:]
+    assert re.search(r"Could not write a checkpoint to .*ckpt-2\): fix", result.stderr)
+    assert not (checkpoints / "ckpt-9_temp").exists()
+    blocker.rmdir()
+    result = run_train(*recover)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "ckpt-2 at step 2." in result.stdout
+    assert tf.train.latest_checkpoint(checkpoints).endswith("ckpt-5")
+    assert (run_dir / "export" / "saved_model.pb").exists()
+    # One finite row per evaluated step: the diverged run's and the failed one's are gone.
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [row["step"] for row in rows] == [2, 4, 5]
+    assert all(np.isfinite(row["swd"]) for row in rows)
+
+
+def test_a_second_process_on_a_run_directory_is_refused(tmp_path):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    # A live process (this test's) holds the directory.
+    (run_dir / "train.lock").write_text(f"{os.getpid()} {socket.gethostname()}")
+    result = run_train(*TINY, f"--run_dir={run_dir}", "--steps=2")
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert f"is in use by process {os.getpid()} on {socket.gethostname()}" in result.stderr
+    assert (run_dir / "train.lock").exists() and not (run_dir / "config.json").exists()
+
+
+def test_the_run_directory_lock_is_exclusive_and_a_stale_one_is_taken_over(tmp_path):
+    config = recipes.resolve("demo")
+    run = RunDirectory(str(tmp_path / "run"))
+    host = socket.gethostname()
+    run.prepare(config, resume=True, overwrite=False)
+    assert (tmp_path / "run" / "train.lock").read_text() == f"{os.getpid()} {host}"
+    run.prepare(config, resume=True, overwrite=True)  # this process holds it: no conflict
+    assert (tmp_path / "run" / "train.lock").exists()
+    run.unlock()
+    assert not (tmp_path / "run" / "train.lock").exists()
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (tmp_path / "run" / "train.lock").write_text(f"{other.pid} {host}")
+        with pytest.raises(RunDirError, match=f"in use by process {other.pid} on {host}"):
+            run.prepare(config, resume=True, overwrite=True)
+        assert (tmp_path / "run" / "config.json").exists()  # --overwrite deleted nothing
+    finally:
+        other.kill()
+        other.wait()
+    with pytest.warns(UserWarning, match=f"Taking over the lock .* of process {other.pid}"):
+        run.prepare(config, resume=True, overwrite=False)
+    assert (tmp_path / "run" / "train.lock").read_text() == f"{os.getpid()} {host}"
+    run.unlock()
+    (tmp_path / "run" / "train.lock").write_text(f"123 another-{host}")  # cannot be checked
+    with pytest.raises(RunDirError, match=f"in use by process 123 on another-{host}"):
+        run.prepare(config, resume=True, overwrite=False)
+
+
+def test_start_up_prints_a_summary_without_native_log_lines(tmp_path):
+    run_dir = tmp_path / "run"
+    result = run_train(
+        *TINY, f"--run_dir={run_dir}", "--steps=8", "--dry_run", env={"TF_CPP_MIN_LOG_LEVEL": None}
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert not re.search(r"^[IWEF]\d{4} |absl::InitializeLog", result.stderr, re.M), result.stderr
+    lines = result.stdout.splitlines()
+    assert "{" not in result.stdout  # the full config is in config.json, not printed
+    assert [line.split(":")[0] for line in lines] == [
+        "Preset demo on the full dataset",
+        "Data",
+        "Model",
+        "Device",
+        "Length",
+        "Run directory",
+    ]
+    assert "Data: emoji_faces at 32x32: " in result.stdout and "(+ 8 held out)" in result.stdout
+    assert re.search(r"Model: biggan cifar32 width 2: G [\d,]+ \+ D [\d,]+ parameters", lines[2])
+    assert "XLA off (--jit_compile=false)" in result.stdout
+    assert "Length: 8 steps of 4 images" in result.stdout
+    # A user's own level is respected: 0 shows TensorFlow's INFO lines.
+    result = run_train(*TINY, "--dry_run", env={"TF_CPP_MIN_LOG_LEVEL": "0"})
+    assert re.search(r"^I\d{4} ", result.stderr, re.M), result.stderr[-3000:]
+
+
+def test_resuming_drops_the_metrics_rows_after_the_checkpoint_and_a_torn_row(tmp_path):
+    run = RunDirectory(str(tmp_path))
+    rows = [json.dumps({"step": step, "swd": 1.0}) + "\n" for step in (2, 4, 6)]
+    (tmp_path / "metrics.jsonl").write_text("".join(rows) + '{"step": 8, "sw')  # killed
+    run.drop_metrics_after(4)
+    assert (tmp_path / "metrics.jsonl").read_text() == "".join(rows[:2])
