@@ -89,6 +89,7 @@ def load_data(config):
         **config.select(
             "conditional", "x_flip", "seed", "percent", "num_images", "holdout", "num_eval_images"
         ),
+        **config.select("data_dir", "download"),
     )
 
 
@@ -149,7 +150,11 @@ class Training:
         reference = None
         if self.inception is not None:  # the paper's protocol: 10k fakes vs the test split
             reals, split = data.reference_images(
-                config.dataset, config.resolution, config.fid_split, images
+                config.dataset,
+                config.resolution,
+                config.fid_split,
+                images,
+                data_dir=config.data_dir,
             )
             reference = metrics.ReferenceStatistics.compute(
                 self.inception,
