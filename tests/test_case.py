@@ -4,6 +4,7 @@ Each helper asserts a property (a round trip, an equality); none only runs code.
 """
 
 import functools
+import inspect
 import os
 
 import keras
@@ -26,11 +27,47 @@ def one_replica_strategy():
     return tf.distribute.OneDeviceStrategy("/cpu:0")
 
 
+def constructor_arguments(cls):
+    """The named arguments of `cls.__init__` (not self, *args or **kwargs)."""
+    parameters = inspect.signature(cls.__init__).parameters.values()
+    variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    return [p.name for p in parameters if p.name != "self" and p.kind not in variadic]
+
+
+def _comparable(value):
+    """A value in a form `==` compares: Keras objects by their serialized config."""
+    if isinstance(value, dict):
+        return {k: _comparable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_comparable(v) for v in value]
+    if isinstance(value, np.ndarray | tf.Tensor | tf.Variable):
+        return np.asarray(value).tolist()
+    if hasattr(value, "get_config"):
+        return keras.saving.serialize_keras_object(value)
+    return value
+
+
 def assert_config_round_trip(obj):
-    """from_config(get_config()) rebuilds an object with an identical config."""
+    """`get_config()` holds every constructor argument, and `from_config` rebuilds an
+    object with the same config and the same value of each argument's attribute.
+
+    Keras's base arguments (name, dtype, trainable) are in `**kwargs` and kept by the
+    base class's `get_config`, so only the class's own named arguments are checked.
+    An argument stored under its own name (`self.interval = interval`) must have the
+    same value in the rebuilt object as in the original (the config may spell it
+    differently, e.g. a policy string for a parsed policy).
+    """
     config = obj.get_config()
+    arguments = constructor_arguments(type(obj))
+    missing = [name for name in arguments if name not in config]
+    assert not missing, f"{type(obj).__name__}.get_config() lacks {missing}"
     clone = obj.__class__.from_config(config)
     assert clone.get_config() == config
+    for name in arguments:
+        if not hasattr(obj, name):
+            continue
+        same = _comparable(getattr(clone, name)) == _comparable(getattr(obj, name))
+        assert same, f"{type(obj).__name__}.{name} changed in the round trip"
     return clone
 
 

@@ -5,7 +5,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_models.layers.noise import NoiseInjection
 from keras_models.stylegan2 import PRESETS, Discriminator, Generator, PathLengthRegularizer
+from keras_models.stylegan2.discriminator import ResidualBlock
+from keras_models.stylegan2.generator import SynthesisLayer
 from tests.test_case import (
     assert_config_round_trip,
     assert_keras_save_load,
@@ -222,12 +225,18 @@ def test_discriminator_minibatch_std_with_batch_6_couples_groups_of_3():
 
 
 def test_configs_round_trip():
+    g = tiny_generator(num_classes=3, taps=[1, 1])
     for model in (
-        tiny_generator(num_classes=3, taps=[1, 1]),
+        g,
+        g.mapping,
+        g.synthesis,
+        SynthesisLayer(8, up=True, taps=[1, 1], seed=2),
         tiny_discriminator(num_classes=3, mbstd_group_size=2),
+        ResidualBlock(4, 8, taps=[1, 1]),
+        NoiseInjection(seed=5),
     ):
         assert_config_round_trip(model)
-    assert_config_round_trip(PathLengthRegularizer(weight=1.0, interval=2, seed=3))
+    assert_config_round_trip(PathLengthRegularizer(weight=1.0, interval=2, batch_shrink=3, seed=3))
 
 
 @pytest.mark.parametrize("num_classes", [None, 4])
