@@ -148,6 +148,9 @@ def assert_two_replicas_take_the_step_of_one(make_gan, batch, exclude=()):
         batch: the global batch.
         exclude: substrings of weight paths whose step depends on per-replica random
             draws (e.g. noise strengths), left out of the comparison.
+
+    Returns:
+        `(paths, weights)`: the weights' paths and values after the one-replica step.
     """
     paths, before, one = weights_after_one_step(make_gan, batch, one_replica_strategy())
     _, before_2, two = weights_after_one_step(make_gan, batch, two_replica_strategy())
@@ -157,3 +160,4 @@ def assert_two_replicas_take_the_step_of_one(make_gan, batch, exclude=()):
         np.testing.assert_allclose(two[i], one[i], rtol=1e-4, atol=1e-6, err_msg=paths[i])
     moved = [i for i in compared if not np.array_equal(one[i], before[i])]
     assert len(moved) > len(compared) // 2, "the step must change most weights"
+    return paths, one
