@@ -116,12 +116,12 @@ def not_prepared_message(name, builder):
     return (
         f"Expected a prepared copy of the tfds dataset {name!r} in "
         f"{str(builder.data_dir_root)!r}. Received: it is not prepared there "
-        f"({str(builder.data_path)!r} is missing or incomplete) and download=False. Either prepare it on a machine with internet "
-        f"access (`tfds build {name} --data_dir=DIR`, or `tfds.builder({name!r}, "
-        "data_dir=DIR).download_and_prepare()`), copy DIR here and pass data_dir=DIR "
-        "(train.py: --data_dir=DIR); or let tfds download it now with download=True "
-        "(train.py: --download); or train on a local image folder (train.py: "
-        "--dataset=FOLDER)."
+        f"({str(builder.data_path)!r} is missing or incomplete) and download=False. "
+        f"Either prepare it on a machine with internet access (`tfds build {name} "
+        f"--data_dir=DIR`, or `tfds.builder({name!r}, data_dir=DIR).download_and_prepare()`), "
+        "copy DIR here and pass data_dir=DIR (train.py: --data_dir=DIR); or let tfds "
+        "download it now with download=True (train.py: --download); or train on a local "
+        "image folder (train.py: --dataset=FOLDER)."
     )
 
 
