@@ -19,7 +19,8 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python train.py --preset=demo --run_dir=runs/demo --overwrite
 
-test: $(STAMP)
+# Lint first: CI runs exactly this target (.ci/run), and a lint failure is a failure.
+test: lint
 	$(BIN)/python -m pytest -q -m "not slow" --timeout=900
 
 test-all: $(STAMP)

@@ -148,6 +148,8 @@ def load_data(config):
                 "num_images",
                 "holdout",
                 "num_eval_images",
+                "data_dir",
+                "download",
             ),
         )
     except data.UnreadableImageError as error:
@@ -259,7 +261,11 @@ class Training:
         reference = None
         if self.inception is not None:  # the paper's protocol: 10k fakes vs the test split
             reals, split = data.reference_images(
-                config.dataset, config.resolution, config.fid_split, images
+                config.dataset,
+                config.resolution,
+                config.fid_split,
+                images,
+                data_dir=config.data_dir,
             )
             reference = metrics.ReferenceStatistics.compute(
                 self.inception,

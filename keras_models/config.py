@@ -111,6 +111,17 @@ class TrainConfig:
     )
     holdout: int = option(0, "Images of a folder dataset held out for the D monitor.", minimum=0)
     x_flip: bool = option(False, "Dataset x-flips (separate from DiffAugment).")
+    data_dir: str | None = option(
+        None,
+        "Folder of prepared tfds datasets (None: $TFDS_DATA_DIR or ~/tensorflow_datasets).",
+        resumable=True,
+    )
+    download: bool = option(
+        False,
+        "Let tfds download and prepare a tfds dataset missing from --data_dir (needs "
+        "internet); without it a missing dataset is an error saying how to prepare it.",
+        resumable=True,
+    )
     # --- the optimisation
     batch_size: int = option(32, "Images per D step (global, across replicas).", minimum=1)
     d_steps_per_g_step: int = option(1, "Discriminator steps per generator step.", minimum=1)

@@ -97,7 +97,11 @@ def _builder(name, data_dir, download, image_key):
     import tensorflow_datasets as tfds
 
     builder = tfds.builder(name, data_dir=data_dir)
-    if download:
+    # Checked without the network first: tfds would otherwise retry its downloads for
+    # minutes offline and leave a partial folder behind.
+    if not builder.is_prepared():
+        if not download:
+            raise ValueError(not_prepared_message(name, builder))
         builder.download_and_prepare()
     if image_key not in builder.info.features:
         raise ValueError(
@@ -105,6 +109,20 @@ def _builder(name, data_dir, download, image_key):
             f"features: {list(builder.info.features.keys())}. Pass `image_key=`."
         )
     return builder
+
+
+def not_prepared_message(name, builder):
+    """What to do about a tfds dataset that is not prepared in its data folder."""
+    return (
+        f"Expected a prepared copy of the tfds dataset {name!r} in "
+        f"{str(builder.data_dir_root)!r}. Received: it is not prepared there "
+        f"({str(builder.data_path)!r} is missing or incomplete) and download=False. "
+        f"Either prepare it on a machine with internet access (`tfds build {name} "
+        f"--data_dir=DIR`, or `tfds.builder({name!r}, data_dir=DIR).download_and_prepare()`), "
+        "copy DIR here and pass data_dir=DIR (train.py: --data_dir=DIR); or let tfds "
+        "download it now with download=True (train.py: --download); or train on a local "
+        "image folder (train.py: --dataset=FOLDER)."
+    )
 
 
 def _subset_indices(builder, split, percent, num_images, subset_seed, image_key, label_key):
@@ -131,7 +149,7 @@ def subset_indices(
     *,
     subset_seed=0,
     data_dir=None,
-    download=True,
+    download=False,
     image_key="image",
     label_key="label",
 ):
@@ -161,7 +179,7 @@ def load_tfds(
     subset_seed=0,
     shuffle_buffer=10_000,
     data_dir=None,
-    download=True,
+    download=False,
     image_key="image",
     label_key="label",
 ):
@@ -190,8 +208,11 @@ def load_tfds(
         seed: seed of shuffling and flipping.
         subset_seed: seed of the subset choice (see the module docstring).
         shuffle_buffer: shuffle buffer size (10,000 shuffles a 10% CIFAR subset fully).
-        data_dir: tfds data folder.
-        download: let tfds download and prepare the dataset if it is missing.
+        data_dir: tfds data folder (None: tfds's default, `$TFDS_DATA_DIR` or
+            `~/tensorflow_datasets`).
+        download: let tfds download and prepare the dataset when `data_dir` has no
+            prepared copy (needs internet). Without it, a missing dataset raises a
+            `ValueError` at once, saying how to prepare it.
         image_key: the image feature's name.
         label_key: the label feature's name (its absence means unlabelled).
 
@@ -514,6 +535,8 @@ def load_training_data(
     num_images=None,
     holdout=0,
     num_eval_images=2048,
+    data_dir=None,
+    download=False,
 ):
     """The data of a training run: an image folder, "emoji_faces" or a tfds dataset.
 
@@ -528,10 +551,13 @@ def load_training_data(
             datasets use up to 1000 test-split images instead).
         num_eval_images: tfds training images kept in memory for evaluation (a folder
             keeps all of its training images).
+        data_dir, download: where a tfds dataset is prepared, and whether tfds may
+            download it (as in `load_tfds`).
 
     Raises:
         ValueError: for a path that is not a folder, a folder without readable images,
-            or a held-out set that leaves no training images.
+            a tfds dataset not prepared in `data_dir` (without `download`), or a
+            held-out set that leaves no training images.
     """
     common = dict(batch_size=batch_size, x_flip=x_flip, seed=seed)
     if is_image_folder(name):
@@ -547,20 +573,25 @@ def load_training_data(
     subset = dict(
         percent=percent, num_images=num_images, resolution=resolution, with_labels=conditional
     )
+    source = dict(data_dir=data_dir, download=download)
 
-    first = lambda split, count: tfds_images(name, split, resolution, count, conditional)
+    first = lambda split, count: tfds_images(name, split, resolution, count, conditional, **source)
     images, labels = first("train", num_eval_images)
     return TrainingData(
-        dataset=load_tfds(name, "train", **subset, **common),
-        num_classes=tfds_num_classes(name) if conditional else None,
+        dataset=load_tfds(name, "train", **subset, **common, **source),
+        num_classes=tfds_num_classes(name, data_dir=data_dir) if conditional else None,
         images=images,
         labels=labels,
         heldout=first("test", min(len(images), 1000)),
     )
 
 
-def tfds_images(name, split, resolution, count=None, with_labels=False):
+def tfds_images(
+    name, split, resolution, count=None, with_labels=False, *, data_dir=None, download=False
+):
     """The first `count` images of a tfds split (all when None), in their stored order.
+
+    `data_dir` and `download` are as in `load_tfds`.
 
     Returns:
         `(images, labels)`: float32 (N, H, W, C) NumPy in [-1, 1], and int labels (or
@@ -574,6 +605,8 @@ def tfds_images(name, split, resolution, count=None, with_labels=False):
         batch_size=1,
         shuffle=False,
         repeat=False,
+        data_dir=data_dir,
+        download=download,
     )
     pairs = list((ds if count is None else ds.take(count)).unbatch().as_numpy_iterator())
     labels = np.array([p[1] for p in pairs]) if with_labels else None
@@ -585,7 +618,7 @@ def is_image_folder(name):
     return name == "emoji_faces" or os.path.isdir(name)
 
 
-def reference_images(name, resolution, split, training_images):
+def reference_images(name, resolution, split, training_images, *, data_dir=None):
     """The real images that FID, KID and IS compare generated images with.
 
     Args:
@@ -594,6 +627,7 @@ def reference_images(name, resolution, split, training_images):
         split: "test" or "train", or None: the test split of a tfds dataset (the paper's
             CIFAR protocol), the training images of a folder (which has no other).
         training_images: the run's training images (a folder's reference).
+        data_dir: the tfds data folder (as in `load_tfds`).
 
     Returns:
         `(images, split)`.
@@ -604,7 +638,7 @@ def reference_images(name, resolution, split, training_images):
     folder = is_image_folder(name)
     split = split or ("train" if folder else "test")
     if not folder:
-        return tfds_images(name, split, resolution)[0], split
+        return tfds_images(name, split, resolution, data_dir=data_dir)[0], split
     if split == "test":
         raise ValueError(
             f"Expected fid_split=train for an image folder, which has only its training "

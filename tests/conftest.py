@@ -1,6 +1,9 @@
-"""Test-wide set-up: quiet TensorFlow and two logical CPUs for distribution tests."""
+"""Test-wide set-up: quiet TensorFlow, two logical CPUs for distribution tests, and a
+locally prepared tfds dataset."""
 
 import os
+
+import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -10,3 +13,11 @@ import tensorflow as tf  # noqa: E402
 # happen before TensorFlow initialises its devices, hence at conftest import time.
 _cpus = tf.config.list_physical_devices("CPU")
 tf.config.set_logical_device_configuration(_cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
+
+
+@pytest.fixture(scope="session")
+def tfds_data_dir(tmp_path_factory):
+    """A tfds data folder holding `tests.tfds_local`'s dataset, prepared for real."""
+    from tests import tfds_local
+
+    return tfds_local.prepare(tmp_path_factory.mktemp("tensorflow_datasets"))

@@ -4,6 +4,7 @@ Each helper asserts a property (a round trip, an equality); none only runs code.
 """
 
 import functools
+import inspect
 import os
 
 import keras
@@ -26,11 +27,47 @@ def one_replica_strategy():
     return tf.distribute.OneDeviceStrategy("/cpu:0")
 
 
+def constructor_arguments(cls):
+    """The named arguments of `cls.__init__` (not self, *args or **kwargs)."""
+    parameters = inspect.signature(cls.__init__).parameters.values()
+    variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    return [p.name for p in parameters if p.name != "self" and p.kind not in variadic]
+
+
+def _comparable(value):
+    """A value in a form `==` compares: Keras objects by their serialized config."""
+    if isinstance(value, dict):
+        return {k: _comparable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_comparable(v) for v in value]
+    if isinstance(value, np.ndarray | tf.Tensor | tf.Variable):
+        return np.asarray(value).tolist()
+    if hasattr(value, "get_config"):
+        return keras.saving.serialize_keras_object(value)
+    return value
+
+
 def assert_config_round_trip(obj):
-    """from_config(get_config()) rebuilds an object with an identical config."""
+    """`get_config()` holds every constructor argument, and `from_config` rebuilds an
+    object with the same config and the same value of each argument's attribute.
+
+    Keras's base arguments (name, dtype, trainable) are in `**kwargs` and kept by the
+    base class's `get_config`, so only the class's own named arguments are checked.
+    An argument stored under its own name (`self.interval = interval`) must have the
+    same value in the rebuilt object as in the original (the config may spell it
+    differently, e.g. a policy string for a parsed policy).
+    """
     config = obj.get_config()
+    arguments = constructor_arguments(type(obj))
+    missing = [name for name in arguments if name not in config]
+    assert not missing, f"{type(obj).__name__}.get_config() lacks {missing}"
     clone = obj.__class__.from_config(config)
     assert clone.get_config() == config
+    for name in arguments:
+        if not hasattr(obj, name):
+            continue
+        same = _comparable(getattr(clone, name)) == _comparable(getattr(obj, name))
+        assert same, f"{type(obj).__name__}.{name} changed in the round trip"
     return clone
 
 
@@ -73,3 +110,54 @@ def run_per_replica(strategy, fn, global_batch):
     return np.concatenate(
         [np.asarray(t) for t in strategy.experimental_local_results(outputs)], axis=0
     )
+
+
+def weights_after_one_step(make_gan, batch, strategy):
+    """G, D and EMA weights around one `fit` step of `make_gan()` built under `strategy`.
+
+    Args:
+        make_gan: `() -> compiled GAN`, called in the strategy's scope; it must build
+            the same initial weights each time (seed them).
+        batch: the global batch (an array or a tuple of arrays).
+        strategy: a `tf.distribute.Strategy`.
+
+    Returns:
+        `(paths, before, after)`: the weights' paths and values (NumPy), in the
+        networks' weight order.
+    """
+    with strategy.scope():
+        gan = make_gan()
+    networks = [gan.generator, gan.discriminator, gan.ema_generator]
+    weights = [w for net in networks if net is not None for w in net.weights]
+    before = [np.array(w) for w in weights]
+    dataset = tf.data.Dataset.from_tensors(batch).repeat()
+    gan.fit(dataset, epochs=1, steps_per_epoch=1, shuffle=False, verbose=0)
+    return [w.path for w in weights], before, [np.array(w) for w in weights]
+
+
+def assert_two_replicas_take_the_step_of_one(make_gan, batch, exclude=()):
+    """A step on two replicas equals a step on one with the same global batch.
+
+    The step must divide its losses by the global batch, sum the gradients over the
+    replicas and average what it tracks across them (e.g. StyleGAN2's `w_avg`): a loss
+    divided by the per-replica batch, or each replica updating with its own gradients,
+    gives different weights. Use SGD: Adam's update is invariant to the gradient scale.
+
+    Args:
+        make_gan: as in `weights_after_one_step`.
+        batch: the global batch.
+        exclude: substrings of weight paths whose step depends on per-replica random
+            draws (e.g. noise strengths), left out of the comparison.
+
+    Returns:
+        `(paths, weights)`: the weights' paths and values after the one-replica step.
+    """
+    paths, before, one = weights_after_one_step(make_gan, batch, one_replica_strategy())
+    _, before_2, two = weights_after_one_step(make_gan, batch, two_replica_strategy())
+    compared = [i for i, path in enumerate(paths) if not any(e in path for e in exclude)]
+    for i in compared:
+        np.testing.assert_array_equal(before_2[i], before[i], err_msg=f"initial {paths[i]}")
+        np.testing.assert_allclose(two[i], one[i], rtol=1e-4, atol=1e-6, err_msg=paths[i])
+    moved = [i for i in compared if not np.array_equal(one[i], before[i])]
+    assert len(moved) > len(compared) // 2, "the step must change most weights"
+    return paths, one

@@ -11,6 +11,7 @@ import tensorflow_datasets as tfds
 from PIL import Image
 
 from keras_models import data, emoji
+from tests import tfds_local
 from tests.test_case import two_replica_strategy
 
 
@@ -49,7 +50,7 @@ def test_select_subset_rounds_by_largest_remainder():
 
 @pytest.fixture()
 def mock_cifar():
-    with tfds.testing.mock_data(num_examples=200):
+    with tfds_local.mock_prepared(num_examples=200):
         yield
 
 
@@ -311,6 +312,66 @@ def test_training_data_from_tfds_keeps_labels_and_a_test_split_holdout(mock_cifa
     assert run.heldout[0].shape == (12, 32, 32, 3)
     images, labels = _first(run.dataset)
     assert images.shape == (4, 32, 32, 3) and labels.shape == (4,)
+
+
+def test_a_locally_prepared_tfds_dataset_loads_through_the_real_tfds_code_path(tfds_data_dir):
+    # No mock: tfds's own preparation (which imports what a fresh install must provide)
+    # and reading, as for a dataset copied from a machine with internet access.
+    run = data.load_training_data(
+        tfds_local.NAME,
+        tfds_local.RESOLUTION,
+        batch_size=4,
+        conditional=True,
+        num_images=6,
+        data_dir=tfds_data_dir,
+    )
+    assert run.num_classes == tfds_local.NUM_CLASSES
+    train = np.asarray(data.to_float(tfds_local.example_images("train")))
+    np.testing.assert_array_equal(run.images, train)
+    np.testing.assert_array_equal(run.labels, tfds_local.example_labels("train"))
+    test = np.asarray(data.to_float(tfds_local.example_images("test")))
+    np.testing.assert_array_equal(run.heldout[0], test)
+    # The 6-image subset, 2 per class, is what the pipeline yields (12 after a repeat).
+    images, labels = _first(run.dataset.unbatch().batch(12))
+    kept = data.subset_indices(tfds_local.NAME, num_images=6, data_dir=tfds_data_dir)
+    assert sorted(map(bytes, np.asarray(images))) == sorted(
+        map(bytes, np.tile(train[kept], (2, 1, 1, 1)))
+    )
+    np.testing.assert_array_equal(np.bincount(labels, minlength=3), [4, 4, 4])
+
+
+def test_a_tfds_dataset_not_prepared_locally_fails_at_once_saying_how_to_prepare_it(tmp_path):
+    # Offline, tfds would retry its downloads for minutes and leave a partial folder.
+    for load in (
+        lambda: data.load_training_data("cifar10", 32, batch_size=4, data_dir=str(tmp_path)),
+        lambda: data.load_tfds("cifar10", data_dir=str(tmp_path)),
+        lambda: data.subset_indices("cifar10", percent=10, data_dir=str(tmp_path)),
+    ):
+        with pytest.raises(ValueError) as error:
+            load()
+        message = str(error.value)
+        for advice in (
+            "not prepared",
+            str(tmp_path),
+            "tfds build cifar10",
+            "--data_dir",
+            "--download",
+            "--dataset=FOLDER",
+        ):
+            assert advice in message, (advice, message)
+    assert os.listdir(tmp_path) == []
+
+
+def test_download_is_an_explicit_opt_in(tmp_path, monkeypatch):
+    prepared = []
+    builder = tfds.core.DatasetBuilder
+    monkeypatch.setattr(builder, "download_and_prepare", lambda self: prepared.append(self.name))
+    with pytest.raises(ValueError, match="not prepared"):
+        data.load_tfds("cifar10", data_dir=str(tmp_path))
+    assert prepared == []
+    with pytest.raises(AssertionError):  # tfds reads nothing: the mocked download wrote none
+        data.load_tfds("cifar10", data_dir=str(tmp_path), download=True)
+    assert prepared == ["cifar10"]
 
 
 def test_reference_images_follow_the_papers_protocol(mock_cifar, tmp_path):

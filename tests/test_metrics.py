@@ -57,10 +57,21 @@ def test_frechet_distance_is_float64_and_zero_on_itself(features):
         metrics.frechet_distance(real[:, 0], real[:, 0])
 
 
-def test_frechet_distance_with_fewer_samples_than_dimensions_is_finite():
+def test_frechet_distance_with_fewer_samples_than_dimensions_is_exact():
+    # Singular covariances (rank 9 of 32 and rank 11 of 32). With centred data A, B:
+    # s1 = A'A / (n-1), s2 = B'B / (m-1), and the non-zero eigenvalues of A'A B'B are
+    # those of (AB')(AB')', so Tr sqrt(s1 s2) is the sum of the singular values of AB'
+    # over sqrt((n-1)(m-1)): an exact route through a small SVD, no square root of a
+    # singular matrix.
     rng = np.random.default_rng(0)
-    a, b = rng.normal(size=(10, 32)), rng.normal(size=(10, 32)) + 1
-    assert np.isfinite(metrics.frechet_distance(a, b))
+    real, fake = rng.normal(size=(10, 32)), rng.normal(size=(12, 32)) * 0.7 + 1
+    a, b = real - real.mean(0), fake - fake.mean(0)
+    n, m = len(a), len(b)
+    trace_sqrt = scipy.linalg.svdvals(a @ b.T).sum() / np.sqrt((n - 1) * (m - 1))
+    mean_term = np.sum((real.mean(0) - fake.mean(0)) ** 2)
+    traces = np.sum(a**2) / (n - 1) + np.sum(b**2) / (m - 1)
+    expected = mean_term + traces - 2 * trace_sqrt
+    np.testing.assert_allclose(metrics.frechet_distance(real, fake), expected, rtol=RTOL)
 
 
 def _loop_mmd2(x, y):

@@ -2,6 +2,7 @@
 
 import pathlib
 import re
+import subprocess
 
 import keras
 import numpy as np
@@ -9,7 +10,8 @@ import tensorflow as tf
 
 import tf_diffaug
 
-README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
 MARKER = "<!-- tested -->"
 
 
@@ -52,3 +54,14 @@ def test_train_step_snippet_augments_reals_and_fakes_and_trains_both_networks():
     assert augment.seed_generator.state.numpy()[1] == state_before[1] + 2
     for before, after in zip(g_before + d_before, generator.weights + d_kernels, strict=True):
         assert not np.array_equal(before, after.numpy())
+
+
+def test_ci_runs_the_readmes_test_command_which_lints_first():
+    command = re.search(r"^(make \w+) +# .*the command CI runs", README.read_text(), re.M)[1]
+    lines = (ROOT / ".ci" / "run").read_text().strip().splitlines()
+    assert lines[-1] == command == "make test"
+    steps = subprocess.run(
+        ["make", "-n", "test"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert steps.index("ruff check . && ") < steps.index("ruff format --check .")
+    assert steps.index("ruff format --check .") < steps.index("-m pytest")

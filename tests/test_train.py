@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from keras_models import recipes
 from keras_models.run_dir import RunDirectory, RunDirError
+from tests import tfds_local
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 # A tiny, fast configuration of the demo recipe (tiny BigGAN on the shipped emoji faces).
@@ -92,6 +93,52 @@ def test_lazy_regularization_leaves_adam_as_configured():
         optimizer = recipes.adam(config, network)
         assert float(optimizer.learning_rate) == pytest.approx(lr)
         assert (optimizer.beta_1, optimizer.beta_2) == (config.adam_beta_1, config.adam_beta_2)
+
+
+# --- dry runs (in process: one TensorFlow start-up for all) ---------------------------
+
+
+def dry_run(*args):
+    """train.py's `main` on `args`, in this process; a usage error raises SystemExit(2)."""
+    import train
+
+    train.FLAGS.unparse_flags()
+    return train.main(train.FLAGS(["train.py", "--dry_run", *args]))
+
+
+# Every preset at its own size; ImageNet's full-size BigGAN takes 45-100 s to build on
+# 2 cores, so the default run builds it at width 16 (its data and blocks all the same).
+DRY_RUNS = [
+    pytest.param(p, (), marks=[pytest.mark.slow] if p == "biggan_imagenet128" else [])
+    for p in sorted(recipes.RECIPES)
+] + [("biggan_imagenet128", ("--width=16",))]
+
+
+@pytest.mark.parametrize(("preset", "extra"), DRY_RUNS)
+def test_every_preset_dry_runs_without_downloading_or_writing(preset, extra, tmp_path):
+    # A prepared (mocked) copy of each tfds dataset; a download attempt fails the test.
+    args = [f"--preset={preset}", f"--run_dir={tmp_path / 'run'}", *extra]
+    if recipes.resolve(preset).dataset is None:  # the few-shot recipe takes a folder
+        args.append("--dataset=emoji_faces")
+    with tfds_local.mock_prepared(num_examples=4):
+        assert dry_run(*args) is None
+    assert not (tmp_path / "run").exists()
+
+
+def test_dry_run_reads_a_locally_prepared_tfds_dataset(tfds_data_dir, tmp_path, capsys):
+    # The real tfds code path (no mock), with --data_dir.
+    dry_run(
+        "--preset=biggan_cifar10", f"--dataset={tfds_local.NAME}", f"--data_dir={tfds_data_dir}"
+    )
+    assert "XLA:" in capsys.readouterr().out
+
+
+def test_a_tfds_dataset_not_prepared_locally_exits_2_at_once(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        dry_run("--preset=biggan_cifar10", f"--data_dir={tmp_path}")
+    assert exit_info.value.code == 2
+    assert "tfds build cifar10" in capsys.readouterr().err
+    assert os.listdir(tmp_path) == []
 
 
 # --- end to end ------------------------------------------------------------------------
