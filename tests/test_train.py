@@ -130,7 +130,9 @@ def test_dry_run_reads_a_locally_prepared_tfds_dataset(tfds_data_dir, tmp_path, 
     dry_run(
         "--preset=biggan_cifar10", f"--dataset={tfds_local.NAME}", f"--data_dir={tfds_data_dir}"
     )
-    assert "XLA:" in capsys.readouterr().out
+    assert f"Data: {tfds_local.NAME} at 32x32: tfds, 100% of the train split" in (
+        capsys.readouterr().out
+    )
 
 
 def test_a_tfds_dataset_not_prepared_locally_exits_2_at_once(tmp_path, capsys):
