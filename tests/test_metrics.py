@@ -258,12 +258,14 @@ def test_laplacian_pyramid_matches_scipy_and_reconstructs():
 
 
 def _reference_swd_level(real, fake, rng):
-    """One scale, written directly from ProGAN's definition (loops, no vectorised gather)."""
+    """One scale, written directly from ProGAN's definition (loops, no vectorised gather),
+    with the patch positions drawn once for both sets."""
 
-    def descriptors(level):
-        count = len(level) * 128
-        ys = rng.integers(3, level.shape[1] - 3, size=count)  # draw order: all y, then all x
-        xs = rng.integers(3, level.shape[2] - 3, size=count)
+    count = len(real) * 128
+    ys = rng.integers(3, real.shape[1] - 3, size=count)  # draw order: all y, then all x
+    xs = rng.integers(3, real.shape[2] - 3, size=count)
+
+    def descriptors(level):  # both sets at the same patch positions
         out = np.array(
             [
                 level[i // 128, y - 3 : y + 4, x - 3 : x + 4]
@@ -309,3 +311,13 @@ def test_sliced_wasserstein_orders_distributions_and_is_deterministic():
     assert result.protocol["num_real"] == 16 and result.protocol["split"] == "train"
     with pytest.raises(ValueError, match="square NHWC"):
         metrics.sliced_wasserstein(real[:, :8, :8], real[:, :8, :8])
+
+
+def test_sliced_wasserstein_of_a_set_and_its_copy_is_zero():
+    rng = np.random.default_rng(3)
+    real = rng.uniform(-1, 1, size=(8, 32, 32, 3)).astype(np.float32)
+    # Independent patch positions per set (ProGAN's sampling) gave ~19 here, not 0.
+    assert metrics.sliced_wasserstein(real, real.copy(), seed=5) == 0.0
+    assert all(v == 0.0 for v in metrics.sliced_wasserstein_per_scale(real, real.copy()).values())
+    # The shared positions are per image index: a reordered copy is another set of patches.
+    assert metrics.sliced_wasserstein(real, real[::-1].copy(), seed=5) > 0.0
