@@ -321,3 +321,21 @@ def test_sliced_wasserstein_of_a_set_and_its_copy_is_zero():
     assert all(v == 0.0 for v in metrics.sliced_wasserstein_per_scale(real, real.copy()).values())
     # The shared positions are per image index: a reordered copy is another set of patches.
     assert metrics.sliced_wasserstein(real, real[::-1].copy(), seed=5) > 0.0
+
+
+def _biased_mmd2(x, y):
+    """The V-statistic (diagonal terms kept): positive on average even for P == Q."""
+    k = lambda a, b: (a @ b.T / a.shape[1] + 1.0) ** 3
+    return k(x, x).mean() + k(y, y).mean() - 2.0 * k(x, y).mean()
+
+
+def test_kernel_distance_is_unbiased_on_identical_distributions():
+    rng = np.random.default_rng(7)
+    draws = [(rng.normal(size=(16, 8)), rng.normal(size=(16, 8))) for _ in range(400)]
+    kid = np.array([metrics.kernel_distance(x, y)[0] for x, y in draws])
+    np.testing.assert_allclose(kid[:5], [_loop_mmd2(x, y) for x, y in draws[:5]], rtol=RTOL)
+    standard_error = kid.std(ddof=1) / np.sqrt(len(kid))
+    assert abs(kid.mean()) < 3 * standard_error
+    assert np.mean(kid < 0) > 0.3  # an unbiased estimate of 0 is often negative
+    biased = np.array([_biased_mmd2(x, y) for x, y in draws])
+    assert biased.mean() > 20 * biased.std(ddof=1) / np.sqrt(len(biased))
