@@ -20,6 +20,11 @@ from keras_models.metrics.fid import (
 from keras_models.metrics.inception import InceptionFeatures
 from keras_models.metrics.inception_score import inception_score
 from keras_models.metrics.kid import kernel_distance
+from keras_models.metrics.precision_recall import (
+    manifold_coverage,
+    manifold_radii,
+    precision_recall,
+)
 from keras_models.metrics.swd import sliced_wasserstein, sliced_wasserstein_per_scale
 
 __all__ = [
@@ -33,6 +38,9 @@ __all__ = [
     "frechet_distance_from_statistics",
     "inception_score",
     "kernel_distance",
+    "manifold_coverage",
+    "manifold_radii",
+    "precision_recall",
     "quantize",
     "sliced_wasserstein",
     "sliced_wasserstein_per_scale",
