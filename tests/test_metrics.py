@@ -10,7 +10,7 @@ import scipy.special
 import scipy.stats
 import tensorflow as tf
 
-from keras_models import metrics
+from keras_models import data, metrics
 from keras_models.metrics import inception, swd
 
 RTOL = 1e-6
@@ -339,3 +339,33 @@ def test_kernel_distance_is_unbiased_on_identical_distributions():
     assert np.mean(kid < 0) > 0.3  # an unbiased estimate of 0 is often negative
     biased = np.array([_biased_mmd2(x, y) for x, y in draws])
     assert biased.mean() > 20 * biased.std(ddof=1) / np.sqrt(len(biased))
+
+
+def test_emoji_features_load_and_are_deterministic():
+    extractor = metrics.EmojiFeatures()
+    assert extractor.metadata["source"].startswith("emoji-datasource-twitter@")
+    assert extractor.protocol["extractor_sha256"] == extractor.metadata["weights_sha256"]
+    assert "not Inception" in extractor.protocol["feature_extractor"]
+    images = metrics.quantize(np.random.default_rng(0).uniform(-1, 1, (20, 32, 32, 3)))
+    features, logits = extractor(images)
+    assert features.shape == (20, 128) and logits.shape == (20, len(extractor.classes))
+    assert features.dtype == np.float32 and (features >= 0).all()  # after a ReLU
+    again, _ = metrics.EmojiFeatures(batch_size=7)(images)  # fresh load, other batches
+    np.testing.assert_allclose(again, features, rtol=1e-5, atol=1e-6)
+    # 64 px inputs are resized to the network's 32 px by 2x2 means.
+    big = np.repeat(np.repeat(images, 2, axis=1), 2, axis=2)
+    np.testing.assert_allclose(extractor(big)[0], features, rtol=1e-4, atol=1e-5)
+    faces = extractor(data.emoji_faces(32, batch_size=20, shuffle=False, repeat=False).take(1))
+    assert faces[0].shape == (20, 128)
+    assert np.linalg.norm(faces[0].std(0)) > np.linalg.norm(features.std(0))  # emoji vary more
+
+
+def test_feature_extractor_by_name(tmp_path):
+    assert isinstance(metrics.feature_extractor("emoji"), metrics.EmojiFeatures)
+    assert isinstance(metrics.feature_extractor("auto"), metrics.EmojiFeatures)
+    with pytest.raises(ValueError, match="inception_weights"):
+        metrics.feature_extractor("inception")
+    with pytest.raises(FileNotFoundError, match="no.pb"):
+        metrics.feature_extractor("auto", str(tmp_path / "no.pb"))
+    with pytest.raises(ValueError, match="Expected a feature extractor"):
+        metrics.feature_extractor("vgg")

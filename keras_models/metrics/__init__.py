@@ -5,6 +5,7 @@ TensorFlow) and compute in float64 on NumPy (N, D) features; `InceptionFeatures`
 the features from a local `classify_image_graph_def.pb`. SWD needs no weights.
 """
 
+from keras_models.metrics.emoji_features import EmojiFeatures, feature_extractor
 from keras_models.metrics.evaluation import (
     MetricResult,
     ReferenceStatistics,
@@ -28,11 +29,13 @@ from keras_models.metrics.precision_recall import (
 from keras_models.metrics.swd import sliced_wasserstein, sliced_wasserstein_per_scale
 
 __all__ = [
+    "EmojiFeatures",
     "InceptionFeatures",
     "MetricResult",
     "ReferenceStatistics",
     "evaluate_inception",
     "evaluate_swd",
+    "feature_extractor",
     "feature_statistics",
     "frechet_distance",
     "frechet_distance_from_statistics",
