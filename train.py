@@ -106,7 +106,9 @@ class Training:
         strategy = devices.make_strategy(FLAGS.strategy, FLAGS.tpu)
         self.inception = None
         if config.metrics:
-            self.inception = metrics.InceptionFeatures(config.inception_weights)
+            self.inception = metrics.feature_extractor(
+                config.feature_extractor, config.inception_weights
+            )
         self.reals = load_data(config)
         print("\n".join(recipes.describe(config)))
         print(json.dumps(config.to_dict(), indent=2, sort_keys=True))
@@ -165,6 +167,7 @@ class Training:
             num_fake=config.num_fid_images if reference else None,
             inception=self.inception,
             reference=reference,
+            metrics=[m for m in config.metrics.split(",") if m],
             history_path=run.metrics_path,
             checkpoint_path=os.path.join(run.checkpoints, "best.weights.h5"),
             initial_step=start,
