@@ -161,8 +161,7 @@ def feature_extractor(name="auto", inception_weights=None):
     if name == "inception" or (name == "auto" and inception_weights):
         if not inception_weights:
             raise ValueError(
-                "Expected inception_weights (a path) for the Inception extractor. "
-                "Received: none."
+                "Expected inception_weights (a path) for the Inception extractor. Received: none."
             )
         return InceptionFeatures(inception_weights)
     return EmojiFeatures()
