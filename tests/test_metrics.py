@@ -1,5 +1,6 @@
 """keras_models.metrics: each metric against an independent NumPy/SciPy computation."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -369,3 +370,41 @@ def test_feature_extractor_by_name(tmp_path):
         metrics.feature_extractor("auto", str(tmp_path / "no.pb"))
     with pytest.raises(ValueError, match="Expected a feature extractor"):
         metrics.feature_extractor("vgg")
+
+
+def test_noise_floors_measure_disjoint_splits_and_round_trip(tmp_path):
+    rng = np.random.default_rng(4)
+    images = rng.uniform(-1, 1, (40, 16, 16, 3)).astype(np.float32)
+    flat = lambda x: (x.reshape(len(x), -1)[:, :24], None)  # a stand-in extractor
+    floors = metrics.noise_floors(images, (8, 20), data="noise", extractor=flat, seeds=3)
+    by_key = {(f.metric, f.num): f for f in floors}
+    assert sorted(by_key) == sorted(
+        (m, n) for m in ("swd", "fid", "kid", "precision", "recall") for n in (8, 20)
+    )
+    # Split s: the first N and the next N of default_rng(s).permutation, metric seed s.
+    splits = [np.random.default_rng(s).permutation(40) for s in range(3)]
+    swd16 = [metrics.sliced_wasserstein(images[o[:8]], images[o[8:16]], seed=s) for s, o in
+             enumerate(splits)]  # fmt: skip
+    assert by_key["swd", 8].real_vs_real == pytest.approx(np.mean(swd16))
+    assert by_key["swd", 8].std == pytest.approx(np.std(swd16, ddof=1))
+    fid = [metrics.frechet_distance(flat(images[o[:20]])[0], flat(images[o[20:]])[0]) for o in
+           splits]  # fmt: skip
+    assert by_key["fid", 20].real_vs_real == pytest.approx(np.mean(fid))
+    assert by_key["swd", 8].self_distance == 0.0 and by_key["swd", 8].metric_seed_std > 0
+    assert abs(by_key["fid", 20].self_distance) < 1e-6 and by_key["fid", 20].metric_seed_std == 0
+    assert by_key["kid", 20].self_distance < 0  # unbiased: a set vs itself is below 0
+    assert by_key["precision", 8].self_distance == by_key["recall", 8].self_distance == 1.0
+    path = str(tmp_path / "floors.json")
+    metrics.noise.save_noise_floors(path, floors)
+    assert metrics.load_noise_floors(path)["noise", "swd", 8] == by_key["swd", 8]
+    with pytest.raises(ValueError, match="two disjoint"):
+        metrics.noise_floors(images, (21,))
+
+
+def test_noise_floor_decides_significance_in_the_metric_direction():
+    swd = metrics.NoiseFloor("d", "swd", 64, real_vs_real=40.0, std=4.0, self_distance=0.0,
+                             metric_seed_std=1.0, seeds=5)  # fmt: skip
+    assert swd.significant(12.0) and not swd.significant(-11.0)  # 2 * sqrt(2) * 4 = 11.3
+    assert swd.distinguishable(48.5) and not swd.distinguishable(47.0)
+    recall = dataclasses.replace(swd, metric="recall", real_vs_real=0.9, std=0.03)
+    assert recall.distinguishable(0.8) and not recall.distinguishable(0.95)

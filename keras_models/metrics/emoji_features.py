@@ -6,7 +6,9 @@ convolutional classifier instead, trained by `benchmarks/train_feature_extractor
 Twemoji (the npm package `emoji-datasource-twitter`, every emoji and skin-tone variant,
 labelled by the package's ~100 subcategories): another vendor's artwork than the Noto
 emoji the project trains GANs on, so the extractor never saw those images. Its features
-are the 128-d global average of its last convolution.
+are the 128-d global average of its last convolution, times a fixed scale (stored with
+the weights) that gives them a mean square of 1 on the training images, so that KID's
+cubic kernel (x.y / d + 1)^3 sees dot products of order 1, as with Inception features.
 
 Numbers computed on these features are NOT Inception FID/KID: they are comparable only
 with numbers made with the same weights (each result's protocol records their digest),
@@ -59,18 +61,23 @@ def build_network(num_classes):
     return keras.Model(images, [features, logits], name="emoji_features")
 
 
-def weights_digest(weights):
-    """SHA-256 of a list of weight arrays (their float32 bytes, in order)."""
-    digest = hashlib.sha256()
+def weights_digest(weights, feature_scale):
+    """SHA-256 of the weight arrays (their float32 bytes, in order) and the feature scale."""
+    digest = hashlib.sha256(repr(float(feature_scale)).encode())
     for array in weights:
         digest.update(np.ascontiguousarray(array, np.float32).tobytes())
     return digest.hexdigest()
 
 
-def save_weights(path, network, metadata):
-    """Writes `network`'s weights and a JSON `metadata` dict (with their digest) to `.npz`."""
+def save_weights(path, network, feature_scale, metadata):
+    """Writes `network`'s weights, the feature scale and a JSON `metadata` dict (with
+    their digest) to `.npz`."""
     weights = network.get_weights()
-    metadata = dict(metadata, weights_sha256=weights_digest(weights))
+    metadata = dict(
+        metadata,
+        feature_scale=float(feature_scale),
+        weights_sha256=weights_digest(weights, feature_scale),
+    )
     arrays = {f"w{i:02d}": w.astype(np.float32) for i, w in enumerate(weights)}
     np.savez_compressed(path, metadata=json.dumps(metadata, sort_keys=True), **arrays)
     return metadata
@@ -99,10 +106,12 @@ class EmojiFeatures:
         with np.load(weights_path) as data:
             self.metadata = json.loads(str(data["metadata"]))
             weights = [data[f"w{i:02d}"] for i in range(len(data.files) - 1)]
-        if weights_digest(weights) != self.metadata["weights_sha256"]:
+        scale = self.metadata["feature_scale"]
+        if weights_digest(weights, scale) != self.metadata["weights_sha256"]:
             raise ValueError(
                 f"Expected the weights in {weights_path!r} to have SHA-256 "
-                f"{self.metadata['weights_sha256']}. Received: {weights_digest(weights)}."
+                f"{self.metadata['weights_sha256']}. Received: "
+                f"{weights_digest(weights, scale)}."
             )
         self.sha256 = self.metadata["weights_sha256"]
         self.classes = self.metadata["classes"]
@@ -115,7 +124,7 @@ class EmojiFeatures:
             if images.shape[1] != RESOLUTION or images.shape[2] != RESOLUTION:
                 images = tf.image.resize(images, [RESOLUTION, RESOLUTION], method="area")
             features, logits = self.network(images, training=False)
-            return features, logits
+            return features * scale, logits
 
         self._run = run
 
