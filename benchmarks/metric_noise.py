@@ -51,7 +51,10 @@ def main(argv=None):
             images, sizes, data=f"{name} ({len(images)})", extractor=extractor, seeds=args.seeds
         )
     minutes = (time.process_time() - start) / 60
-    table = noise.markdown_table(floors)
+    summaries = "\n\n".join(
+        noise.summary_table(floors, data) for data in dict.fromkeys(f.data for f in floors)
+    )
+    table = summaries + "\n\nAll numbers:\n\n" + noise.markdown_table(floors)
     header = (
         f"Metric noise floors at {args.resolution} px, {args.seeds} seeds "
         f"(`python benchmarks/metric_noise.py`, {minutes:.1f} CPU min). SWD x 1e3 on pixels; "

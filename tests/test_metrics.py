@@ -394,6 +394,9 @@ def test_noise_floors_measure_disjoint_splits_and_round_trip(tmp_path):
     assert abs(by_key["fid", 20].self_distance) < 1e-6 and by_key["fid", 20].metric_seed_std == 0
     assert by_key["kid", 20].self_distance < 0  # unbiased: a set vs itself is below 0
     assert by_key["precision", 8].self_distance == by_key["recall", 8].self_distance == 1.0
+    summary = metrics.noise.summary_table(floors, "noise").splitlines()
+    swd8 = by_key["swd", 8]
+    assert summary[2].startswith(f"| swd | {swd8.real_vs_real:.3g} ± {swd8.std:.2g} |")
     path = str(tmp_path / "floors.json")
     metrics.noise.save_noise_floors(path, floors)
     assert metrics.load_noise_floors(path)["noise", "swd", 8] == by_key["swd", 8]

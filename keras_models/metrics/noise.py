@@ -166,3 +166,21 @@ def markdown_table(floors):
             f"| {f.self_distance:.3g} | {f.metric_seed_std:.2g} |"
         )
     return "\n".join(rows)
+
+
+def summary_table(floors, data):
+    """Real-vs-real "mean ± std" of one data set's floors: a row per metric, a column
+    per N (the compact form the README shows)."""
+    chosen = [f for f in floors if f.data == data]
+    sizes = sorted({f.num for f in chosen})
+    cell = {(f.metric, f.num): f"{f.real_vs_real:.3g} ± {f.std:.2g}" for f in chosen}
+    rows = [
+        f"| {data}: metric | " + " | ".join(f"N = {n}" for n in sizes) + " |",
+        "|---|" + "---:|" * len(sizes),
+    ]
+    for metric in IMAGE_METRICS + FEATURE_METRICS:
+        if any((metric, n) in cell for n in sizes):
+            rows.append(
+                f"| {metric} | " + " | ".join(cell.get((metric, n), "") for n in sizes) + " |"
+            )
+    return "\n".join(rows)
