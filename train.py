@@ -188,7 +188,9 @@ class Training:
         check_outside_dataset(self.run_dir, config.dataset)
         self.inception = None
         if config.metrics:
-            self.inception = metrics.InceptionFeatures(config.inception_weights)
+            self.inception = metrics.feature_extractor(
+                config.feature_extractor, config.inception_weights
+            )
         self.reals = load_data(config)
         if FLAGS.deterministic:
             tf.config.experimental.enable_op_determinism()
@@ -281,6 +283,7 @@ class Training:
             num_fake=config.num_fid_images if reference else None,
             inception=self.inception,
             reference=reference,
+            metrics=[m for m in config.metrics.split(",") if m],
             history_path=run.metrics_path,
             checkpoint_path=os.path.join(run.checkpoints, "best.weights.h5"),
             initial_step=start,

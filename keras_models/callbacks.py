@@ -179,7 +179,7 @@ class SampleGrid(_PeriodicCallback):
 
 
 class MetricEvaluator(_PeriodicCallback):
-    """Periodic SWD (always) and FID/KID/IS (with Inception weights), best checkpoint.
+    """Periodic SWD (always) and FID/KID/IS/precision-recall (with features), best checkpoint.
 
     Generates `num_fake` images from fixed latents with the EMA generator and compares
     them with `real_images`. Each evaluation is logged to TensorBoard (`metrics/<name>`),
@@ -192,19 +192,23 @@ class MetricEvaluator(_PeriodicCallback):
         every_n_steps: period in training batches.
         log_dir: TensorBoard folder, or None.
         num_fake: generated images per evaluation (default: as many as reals).
-        inception: optional `keras_models.metrics.InceptionFeatures`.
+        inception: optional feature extractor: a `keras_models.metrics.InceptionFeatures`
+            or the offline `EmojiFeatures` (see `metrics.feature_extractor`).
         reference: `keras_models.metrics.ReferenceStatistics` for FID/KID (with
             `inception`).
+        metrics: what to compute on the features: "fid", "kid", "is" (Inception only)
+            and "pr" (logged as "precision" and "recall").
         split: the real images' split, recorded in the protocol.
         history_path: JSON-lines file to append results to, or None.
         checkpoint_path: where `model.save_weights` keeps the best model so far (a
             `.weights.h5` path), or None.
-        monitor: metric that decides "best": "swd", "fid", "kid" or "is".
+        monitor: metric that decides "best": "swd", or one of the feature metrics
+            computed ("fid", "kid", "is", "precision", "recall").
         seed: seed of the fake latents and of SWD.
         initial_step: step count at the start (when resuming).
     """
 
-    _HIGHER_IS_BETTER = {"is"}
+    _HIGHER_IS_BETTER = {"is", "precision", "recall"}
 
     def __init__(
         self,
@@ -214,6 +218,7 @@ class MetricEvaluator(_PeriodicCallback):
         num_fake=None,
         inception=None,
         reference=None,
+        metrics=("fid", "kid", "is"),
         split="train",
         history_path=None,
         checkpoint_path=None,
@@ -235,6 +240,7 @@ class MetricEvaluator(_PeriodicCallback):
         self.num_fake = num_fake or len(self.real_images)
         self.inception = inception
         self.reference = reference
+        self.metrics = tuple(metrics)
         self.split = split
         self.history_path = history_path
         self.checkpoint_path = checkpoint_path
@@ -257,7 +263,9 @@ class MetricEvaluator(_PeriodicCallback):
         fakes = generate(self.model, latents, labels)
         results = {"swd": evaluate_swd(self.real_images, fakes, split=self.split, seed=self.seed)}
         if self.inception is not None:
-            results.update(evaluate_inception(self.inception, self.reference, fakes))
+            results.update(
+                evaluate_inception(self.inception, self.reference, fakes, metrics=self.metrics)
+            )
         return results
 
     def _improved(self, value):

@@ -30,7 +30,8 @@ from tf_diffaug.augment import parse_policy
 
 # Backbone families, each with the constructor argument that `width` sets.
 FAMILIES = {"biggan": (biggan, "width"), "stylegan2": (stylegan2, "fmap_base")}
-METRICS = ("fid", "kid", "is")
+METRICS = ("fid", "kid", "is", "pr")
+FEATURE_EXTRACTORS = ("auto", "inception", "emoji")
 
 
 class ConfigError(ValueError):
@@ -196,12 +197,19 @@ class TrainConfig:
     )
     metrics: str = option(
         "",
-        "Extra metrics besides SWD: comma list of fid, kid, is.",
+        "Extra metrics besides SWD: comma list of fid, kid, is, pr (precision/recall).",
         resumable=True,
         check=_check_metrics,
     )
     inception_weights: str | None = option(
         None, "Path of classify_image_graph_def.pb (for --metrics).", resumable=True
+    )
+    feature_extractor: str = option(
+        "auto",
+        "Features of fid/kid/pr: inception (needs --inception_weights), emoji (the shipped "
+        "offline extractor; not Inception numbers) or auto (inception if weights are given).",
+        resumable=True,
+        choices=FEATURE_EXTRACTORS,
     )
     fid_split: str | None = option(
         None,
@@ -240,10 +248,12 @@ class TrainConfig:
             )
         if self.steps is None and self.kimg is None:
             problems.append("Expected a training length: steps or kimg. Received: neither.")
-        if self.metrics and not self.inception_weights:
+        inception = self.feature_extractor == "inception" or "is" in self.metrics.split(",")
+        if self.metrics and inception and not self.inception_weights:
             problems.append(
-                f"Expected inception_weights (a path) for metrics={self.metrics!r}: FID, "
-                "KID and IS need --inception_weights=PATH. Received: none."
+                f"Expected inception_weights (a path) for metrics={self.metrics!r} with "
+                f"feature_extractor={self.feature_extractor!r}: IS and Inception features "
+                "need --inception_weights=PATH. Received: none."
             )
         presets = FAMILIES[self.model][0].PRESETS
         if self.model_preset not in presets:

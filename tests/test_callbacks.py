@@ -190,6 +190,23 @@ def test_metric_evaluator_with_inception_logs_fid_kid_is(tmp_path):
         callbacks.MetricEvaluator(reals, monitor="fid")
 
 
+def test_metric_evaluator_with_the_offline_extractor_logs_kid_and_precision_recall():
+    extractor = metrics.EmojiFeatures()
+    reals = _images(12, 1)
+    reference = metrics.ReferenceStatistics.compute(extractor, reals, dataset="t", split="train")
+    evaluator = callbacks.MetricEvaluator(
+        reals, every_n_steps=2, inception=extractor, reference=reference,
+        metrics=("kid", "pr"), monitor="recall",
+    )  # fmt: skip
+    _fit(StandInGAN(), 2, [evaluator])
+    record = evaluator.history[0]
+    assert {"swd", "kid", "precision", "recall"} == set(record) - {"step", "protocols"}
+    assert "not Inception" in record["protocols"]["kid"]["feature_extractor"]
+    assert 0.0 <= record["precision"] <= 1.0 and evaluator.best == record["recall"]
+    with pytest.raises(ValueError, match="Inception Score"):
+        metrics.evaluate_inception(extractor, reference, reals, metrics=("is",))
+
+
 class MemorisingD(keras.Model):
     """Logit +3 for images of its training set, -1 otherwise; records labels it sees."""
 

@@ -72,7 +72,7 @@ def test_resume_compares_exactly_the_non_resumable_fields():
     # The same rule as before the typed config: schedules, outputs and speed may change.
     assert RESUMABLE_FIELDS == {
         "steps", "kimg", "ckpt_every", "sample_every", "eval_every", "keep_checkpoints",
-        "metrics", "inception_weights", "num_eval_images", "jit_compile",
+        "metrics", "inception_weights", "feature_extractor", "num_eval_images", "jit_compile",
         "fid_split", "num_fid_images", "data_dir", "download",
         "g_learning_rate", "d_learning_rate",  # lowered to recover from a divergence
     }  # fmt: skip
@@ -127,8 +127,10 @@ def test_config_json_round_trips():
         ({"batch_size": 8.0}, "Expected batch_size of type int. Received: batch_size=8.0."),
         ({"conditional": 1}, "Expected conditional of type bool."),
         ({"policy": "color,blur"}, "Unknown DiffAugment op 'blur'"),
-        ({"metrics": "fid,lpips"}, "Expected metrics from fid, kid, is"),
-        ({"metrics": "fid"}, "for metrics='fid': FID, KID and IS need --inception_weights"),
+        ({"metrics": "fid,lpips"}, "Expected metrics from fid, kid, is, pr"),
+        ({"metrics": "fid,is"}, "for metrics='fid,is' with feature_extractor='auto': IS"),
+        ({"metrics": "fid", "feature_extractor": "inception"}, "need --inception_weights"),
+        ({"feature_extractor": "vgg"}, "Expected feature_extractor in {auto, inception, emoji"),
         ({"percent": 10, "num_images": 5}, "Expected at most one of percent and num_images."),
     ],
 )

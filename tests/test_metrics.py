@@ -1,5 +1,6 @@
 """keras_models.metrics: each metric against an independent NumPy/SciPy computation."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -10,7 +11,7 @@ import scipy.special
 import scipy.stats
 import tensorflow as tf
 
-from keras_models import metrics
+from keras_models import data, metrics
 from keras_models.metrics import inception, swd
 
 RTOL = 1e-6
@@ -269,12 +270,14 @@ def test_laplacian_pyramid_matches_scipy_and_reconstructs():
 
 
 def _reference_swd_level(real, fake, rng):
-    """One scale, written directly from ProGAN's definition (loops, no vectorised gather)."""
+    """One scale, written directly from ProGAN's definition (loops, no vectorised gather),
+    with the patch positions drawn once for both sets."""
 
-    def descriptors(level):
-        count = len(level) * 128
-        ys = rng.integers(3, level.shape[1] - 3, size=count)  # draw order: all y, then all x
-        xs = rng.integers(3, level.shape[2] - 3, size=count)
+    count = len(real) * 128
+    ys = rng.integers(3, real.shape[1] - 3, size=count)  # draw order: all y, then all x
+    xs = rng.integers(3, real.shape[2] - 3, size=count)
+
+    def descriptors(level):  # both sets at the same patch positions
         out = np.array(
             [
                 level[i // 128, y - 3 : y + 4, x - 3 : x + 4]
@@ -320,3 +323,102 @@ def test_sliced_wasserstein_orders_distributions_and_is_deterministic():
     assert result.protocol["num_real"] == 16 and result.protocol["split"] == "train"
     with pytest.raises(ValueError, match="square NHWC"):
         metrics.sliced_wasserstein(real[:, :8, :8], real[:, :8, :8])
+
+
+def test_sliced_wasserstein_of_a_set_and_its_copy_is_zero():
+    rng = np.random.default_rng(3)
+    real = rng.uniform(-1, 1, size=(8, 32, 32, 3)).astype(np.float32)
+    # Independent patch positions per set (ProGAN's sampling) gave ~19 here, not 0.
+    assert metrics.sliced_wasserstein(real, real.copy(), seed=5) == 0.0
+    assert all(v == 0.0 for v in metrics.sliced_wasserstein_per_scale(real, real.copy()).values())
+    # The shared positions are per image index: a reordered copy is another set of patches.
+    assert metrics.sliced_wasserstein(real, real[::-1].copy(), seed=5) > 0.0
+
+
+def _biased_mmd2(x, y):
+    """The V-statistic (diagonal terms kept): positive on average even for P == Q."""
+    k = lambda a, b: (a @ b.T / a.shape[1] + 1.0) ** 3
+    return k(x, x).mean() + k(y, y).mean() - 2.0 * k(x, y).mean()
+
+
+def test_kernel_distance_is_unbiased_on_identical_distributions():
+    rng = np.random.default_rng(7)
+    draws = [(rng.normal(size=(16, 8)), rng.normal(size=(16, 8))) for _ in range(400)]
+    kid = np.array([metrics.kernel_distance(x, y)[0] for x, y in draws])
+    np.testing.assert_allclose(kid[:5], [_loop_mmd2(x, y) for x, y in draws[:5]], rtol=RTOL)
+    standard_error = kid.std(ddof=1) / np.sqrt(len(kid))
+    assert abs(kid.mean()) < 3 * standard_error
+    assert np.mean(kid < 0) > 0.3  # an unbiased estimate of 0 is often negative
+    biased = np.array([_biased_mmd2(x, y) for x, y in draws])
+    assert biased.mean() > 20 * biased.std(ddof=1) / np.sqrt(len(biased))
+
+
+def test_emoji_features_load_and_are_deterministic():
+    extractor = metrics.EmojiFeatures()
+    assert extractor.metadata["source"].startswith("emoji-datasource-twitter@")
+    assert extractor.protocol["extractor_sha256"] == extractor.metadata["weights_sha256"]
+    assert "not Inception" in extractor.protocol["feature_extractor"]
+    images = metrics.quantize(np.random.default_rng(0).uniform(-1, 1, (20, 32, 32, 3)))
+    features, logits = extractor(images)
+    assert features.shape == (20, 128) and logits.shape == (20, len(extractor.classes))
+    assert features.dtype == np.float32 and (features >= 0).all()  # after a ReLU
+    again, _ = metrics.EmojiFeatures(batch_size=7)(images)  # fresh load, other batches
+    np.testing.assert_allclose(again, features, rtol=1e-5, atol=1e-6)
+    # 64 px inputs are resized to the network's 32 px by 2x2 means.
+    big = np.repeat(np.repeat(images, 2, axis=1), 2, axis=2)
+    np.testing.assert_allclose(extractor(big)[0], features, rtol=1e-4, atol=1e-5)
+    faces = extractor(data.emoji_faces(32, batch_size=20, shuffle=False, repeat=False).take(1))
+    assert faces[0].shape == (20, 128)
+    assert np.linalg.norm(faces[0].std(0)) > np.linalg.norm(features.std(0))  # emoji vary more
+
+
+def test_feature_extractor_by_name(tmp_path):
+    assert isinstance(metrics.feature_extractor("emoji"), metrics.EmojiFeatures)
+    assert isinstance(metrics.feature_extractor("auto"), metrics.EmojiFeatures)
+    with pytest.raises(ValueError, match="inception_weights"):
+        metrics.feature_extractor("inception")
+    with pytest.raises(FileNotFoundError, match="no.pb"):
+        metrics.feature_extractor("auto", str(tmp_path / "no.pb"))
+    with pytest.raises(ValueError, match="Expected a feature extractor"):
+        metrics.feature_extractor("vgg")
+
+
+def test_noise_floors_measure_disjoint_splits_and_round_trip(tmp_path):
+    rng = np.random.default_rng(4)
+    images = rng.uniform(-1, 1, (40, 16, 16, 3)).astype(np.float32)
+    flat = lambda x: (x.reshape(len(x), -1)[:, :24], None)  # a stand-in extractor
+    floors = metrics.noise_floors(images, (8, 20), data="noise", extractor=flat, seeds=3)
+    by_key = {(f.metric, f.num): f for f in floors}
+    assert sorted(by_key) == sorted(
+        (m, n) for m in ("swd", "fid", "kid", "precision", "recall") for n in (8, 20)
+    )
+    # Split s: the first N and the next N of default_rng(s).permutation, metric seed s.
+    splits = [np.random.default_rng(s).permutation(40) for s in range(3)]
+    swd16 = [metrics.sliced_wasserstein(images[o[:8]], images[o[8:16]], seed=s) for s, o in
+             enumerate(splits)]  # fmt: skip
+    assert by_key["swd", 8].real_vs_real == pytest.approx(np.mean(swd16))
+    assert by_key["swd", 8].std == pytest.approx(np.std(swd16, ddof=1))
+    fid = [metrics.frechet_distance(flat(images[o[:20]])[0], flat(images[o[20:]])[0]) for o in
+           splits]  # fmt: skip
+    assert by_key["fid", 20].real_vs_real == pytest.approx(np.mean(fid))
+    assert by_key["swd", 8].self_distance == 0.0 and by_key["swd", 8].metric_seed_std > 0
+    assert abs(by_key["fid", 20].self_distance) < 1e-6 and by_key["fid", 20].metric_seed_std == 0
+    assert by_key["kid", 20].self_distance < 0  # unbiased: a set vs itself is below 0
+    assert by_key["precision", 8].self_distance == by_key["recall", 8].self_distance == 1.0
+    summary = metrics.noise.summary_table(floors, "noise").splitlines()
+    swd8 = by_key["swd", 8]
+    assert summary[2].startswith(f"| swd | {swd8.real_vs_real:.3g} ± {swd8.std:.2g} |")
+    path = str(tmp_path / "floors.json")
+    metrics.noise.save_noise_floors(path, floors)
+    assert metrics.load_noise_floors(path)["noise", "swd", 8] == by_key["swd", 8]
+    with pytest.raises(ValueError, match="two disjoint"):
+        metrics.noise_floors(images, (21,))
+
+
+def test_noise_floor_decides_significance_in_the_metric_direction():
+    swd = metrics.NoiseFloor("d", "swd", 64, real_vs_real=40.0, std=4.0, self_distance=0.0,
+                             metric_seed_std=1.0, seeds=5)  # fmt: skip
+    assert swd.significant(12.0) and not swd.significant(-11.0)  # 2 * sqrt(2) * 4 = 11.3
+    assert swd.distinguishable(48.5) and not swd.distinguishable(47.0)
+    recall = dataclasses.replace(swd, metric="recall", real_vs_real=0.9, std=0.03)
+    assert recall.distinguishable(0.8) and not recall.distinguishable(0.95)

@@ -155,6 +155,8 @@ def test_tiny_run_writes_its_outputs_and_the_export_generates_in_a_fresh_process
         "--ckpt_every=2",
         "--sample_every=2",
         "--eval_every=2",
+        "--metrics=fid,kid,pr",  # no Inception weights: the offline emoji extractor
+        "--num_fid_images=32",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     config = json.loads((run_dir / "config.json").read_text())
@@ -167,6 +169,9 @@ def test_tiny_run_writes_its_outputs_and_the_export_generates_in_a_fresh_process
     assert tf.train.latest_checkpoint(run_dir / "checkpoints").endswith("ckpt-4")
     lines = (run_dir / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(line)["step"] for line in lines] == [2, 4]
+    record = json.loads(lines[-1])
+    assert {"swd", "fid", "kid", "precision", "recall"} <= set(record)
+    assert "not Inception" in record["protocols"]["fid"]["feature_extractor"]
     assert "overfitting signal" in (run_dir / "report.md").read_text()
     assert (run_dir / "nearest.png").exists()
 
@@ -222,7 +227,7 @@ def test_interrupted_and_resumed_run_ends_bitwise_equal_even_from_a_corrupt_chec
         (["--preset=biggan_cifar1000"], "Unknown preset 'biggan_cifar1000'. Valid presets are"),
         (["--preset=demo", "--dataset=./no/such/folder"], "is not a folder"),
         (["--preset=demo", "--dataset=EMPTY"], "Received: a folder with none"),
-        (["--preset=demo", "--metrics=fid"], "need --inception_weights"),
+        (["--preset=demo", "--metrics=is"], "need --inception_weights"),
         (["--preset=demo", "--metrics=fid", "--inception_weights=/no/such.pb"], "/no/such.pb"),
         (["--preset=demo", "--policy=color,blur"], "Unknown DiffAugment op 'blur'"),
         (["--preset=demo", "--run_dir=/proc/forbidden"], "not writable"),

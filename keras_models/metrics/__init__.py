@@ -1,10 +1,14 @@
-"""GAN metrics: FID, KID and IS on Inception features, and the weight-free SWD.
+"""GAN metrics: FID, KID, IS and precision/recall on features, and the weight-free SWD.
 
 FID/KID/IS follow TF-GAN's definitions (whose package no longer imports on current
-TensorFlow) and compute in float64 on NumPy (N, D) features; `InceptionFeatures` makes
-the features from a local `classify_image_graph_def.pb`. SWD needs no weights.
+TensorFlow) and compute in float64 on NumPy (N, D) features; precision/recall follows
+Kynkäänniemi et al. (2019). `InceptionFeatures` makes the features from a local
+`classify_image_graph_def.pb`; without it, the shipped offline `EmojiFeatures` (not
+Inception numbers). SWD needs no weights. `noise_floors` measures what each metric reads
+between two sets of real images, to tell a difference from noise.
 """
 
+from keras_models.metrics.emoji_features import EmojiFeatures, feature_extractor
 from keras_models.metrics.evaluation import (
     MetricResult,
     ReferenceStatistics,
@@ -20,19 +24,33 @@ from keras_models.metrics.fid import (
 from keras_models.metrics.inception import InceptionFeatures
 from keras_models.metrics.inception_score import inception_score
 from keras_models.metrics.kid import kernel_distance
+from keras_models.metrics.noise import NoiseFloor, load_noise_floors, noise_floors
+from keras_models.metrics.precision_recall import (
+    manifold_coverage,
+    manifold_radii,
+    precision_recall,
+)
 from keras_models.metrics.swd import sliced_wasserstein, sliced_wasserstein_per_scale
 
 __all__ = [
+    "EmojiFeatures",
     "InceptionFeatures",
     "MetricResult",
+    "NoiseFloor",
     "ReferenceStatistics",
     "evaluate_inception",
     "evaluate_swd",
+    "feature_extractor",
     "feature_statistics",
     "frechet_distance",
     "frechet_distance_from_statistics",
     "inception_score",
     "kernel_distance",
+    "load_noise_floors",
+    "manifold_coverage",
+    "manifold_radii",
+    "noise_floors",
+    "precision_recall",
     "quantize",
     "sliced_wasserstein",
     "sliced_wasserstein_per_scale",

@@ -16,9 +16,11 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from keras_models.metrics.emoji_features import EmojiFeatures
 from keras_models.metrics.fid import feature_statistics, frechet_distance_from_statistics
 from keras_models.metrics.inception_score import inception_score
 from keras_models.metrics.kid import kernel_distance
+from keras_models.metrics.precision_recall import precision_recall
 from keras_models.metrics.swd import sliced_wasserstein_per_scale
 
 SWD_EXTRACTOR = "laplacian-pyramid 7x7 patches (ProGAN SWD)"
@@ -48,7 +50,7 @@ class MetricResult:
     """A metric value with its spread (when it has one) and the protocol it was made under.
 
     Attributes:
-        name: "fid", "kid", "is" or "swd".
+        name: "fid", "kid", "is", "precision", "recall" or "swd".
         value: the metric (Python float).
         std: its standard deviation over subsets/splits, or None.
         protocol: dict with at least feature_extractor, extractor_sha256, resize,
@@ -101,8 +103,8 @@ class ReferenceStatistics:
         """Features of real images, from `cache_path` when it matches the protocol.
 
         Args:
-            extractor: an `InceptionFeatures` (anything with `__call__` returning
-                `(features, logits)` and a `protocol` dict).
+            extractor: an `InceptionFeatures` or `EmojiFeatures` (anything with
+                `__call__` returning `(features, logits)` and a `protocol` dict).
             images: real images in [-1, 1] (array or dataset) for `extractor`.
             dataset: dataset name recorded in the protocol, e.g. "cifar10".
             split: split recorded in the protocol, e.g. "train".
@@ -127,42 +129,73 @@ class ReferenceStatistics:
         return reference
 
 
+FEATURE_METRICS = ("fid", "kid", "is", "pr")
+
+
 def evaluate_inception(
-    extractor, reference, fake_images, *, kid_subsets=100, kid_subset_size=1000, is_splits=10
+    extractor,
+    reference,
+    fake_images,
+    *,
+    metrics=("fid", "kid", "is"),
+    kid_subsets=100,
+    kid_subset_size=1000,
+    is_splits=10,
+    pr_neighbourhood=3,
 ):
-    """FID, KID and IS of generated images against cached real statistics.
+    """FID, KID, IS and precision/recall of generated images against real features.
 
     Args:
-        extractor: the `InceptionFeatures` that made `reference`.
+        extractor: the extractor that made `reference`: an `InceptionFeatures`, or the
+            offline `EmojiFeatures` (whose numbers are not Inception's; no IS).
         reference: `ReferenceStatistics` of the real images.
         fake_images: generated images in [-1, 1] (array or dataset); quantised to 8
             bits first (`quantize`).
+        metrics: which of "fid", "kid", "is" and "pr" (precision and recall) to compute.
         kid_subsets: KID subsets.
         kid_subset_size: KID subset size.
         is_splits: Inception Score splits.
+        pr_neighbourhood: k of the precision/recall k-NN manifolds.
 
     Returns:
-        `{"fid": MetricResult, "kid": MetricResult, "is": MetricResult}`.
+        `{name: MetricResult}` for the names asked for, "pr" giving "precision" and
+        "recall".
     """
+    unknown = [m for m in metrics if m not in FEATURE_METRICS]
+    if unknown:
+        raise ValueError(f"Expected metrics from {FEATURE_METRICS}. Received: {unknown}")
+    if "is" in metrics and isinstance(extractor, EmojiFeatures):
+        raise ValueError(
+            "Expected an InceptionFeatures for the Inception Score (it is defined on "
+            "Inception's ImageNet classes). Received: the offline EmojiFeatures."
+        )
     if reference.protocol.get("extractor_sha256") != extractor.protocol["extractor_sha256"]:
         raise ValueError(
-            "Expected reference statistics made with the same Inception file. Received: "
+            "Expected reference statistics made with the same feature extractor. Received: "
             f"{reference.protocol.get('extractor_sha256')} vs "
             f"{extractor.protocol['extractor_sha256']}."
         )
     features, logits = extractor(quantize(fake_images))
     protocol = dict(reference.protocol, num_fake=len(features), fakes=FAKE_QUANTIZATION)
-    fid = frechet_distance_from_statistics(
-        reference.mu, reference.sigma, *feature_statistics(features)
-    )
-    kid, kid_std = kernel_distance(reference.features, features, kid_subsets, kid_subset_size)
-    score, score_std = inception_score(logits, is_splits)
-    kid_protocol = dict(protocol, kid_subsets=kid_subsets, kid_subset_size=kid_subset_size)
-    return {
-        "fid": MetricResult("fid", fid, None, protocol),
-        "kid": MetricResult("kid", kid, kid_std, kid_protocol),
-        "is": MetricResult("is", score, score_std, dict(protocol, is_splits=is_splits)),
-    }
+    results = {}
+    if "fid" in metrics:
+        fid = frechet_distance_from_statistics(
+            reference.mu, reference.sigma, *feature_statistics(features)
+        )
+        results["fid"] = MetricResult("fid", fid, None, protocol)
+    if "kid" in metrics:
+        kid, kid_std = kernel_distance(reference.features, features, kid_subsets, kid_subset_size)
+        kid_protocol = dict(protocol, kid_subsets=kid_subsets, kid_subset_size=kid_subset_size)
+        results["kid"] = MetricResult("kid", kid, kid_std, kid_protocol)
+    if "is" in metrics:
+        score, score_std = inception_score(logits, is_splits)
+        results["is"] = MetricResult("is", score, score_std, dict(protocol, is_splits=is_splits))
+    if "pr" in metrics:
+        pr = precision_recall(reference.features, features, k=pr_neighbourhood)
+        pr_protocol = dict(protocol, pr_neighbourhood=pr_neighbourhood)
+        for name, value in zip(("precision", "recall"), pr, strict=True):
+            results[name] = MetricResult(name, value, None, pr_protocol)
+    return results
 
 
 def evaluate_swd(real_images, fake_images, *, split=None, seed=0):

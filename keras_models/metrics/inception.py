@@ -128,18 +128,31 @@ class InceptionFeatures:
         Returns:
             `(pool_3, logits)`: float32 NumPy arrays (N, 2048) and (N, 1008).
         """
-        if isinstance(images, tf.data.Dataset):
-            batches = (b[0] if isinstance(b, tuple) else b for b in images)
-        else:
-            images = np.asarray(images, np.float32)
-            batches = (
-                images[i : i + self.batch_size] for i in range(0, len(images), self.batch_size)
-            )
-        pools, logits = [], []
-        for batch in batches:
-            pool, logit = self._run(tf.cast(batch, tf.float32))
-            pools.append(pool.numpy())
-            logits.append(logit.numpy())
-        if not pools:
-            raise ValueError("Expected at least one image. Received: an empty input.")
-        return np.concatenate(pools), np.concatenate(logits)
+        return run_in_batches(self._run, images, self.batch_size)
+
+
+def run_in_batches(run, images, batch_size):
+    """`run(batch) -> (features, logits)` over an array's batches or a dataset's batches.
+
+    Args:
+        run: function of a float32 (B, H, W, C) tensor returning two tensors.
+        images: float array/tensor (N, H, W, C), or a `tf.data.Dataset` of such batches
+            (or of `(images, labels)` tuples).
+        batch_size: images per call for an array.
+
+    Returns:
+        The two outputs concatenated over batches, as float32 NumPy arrays.
+    """
+    if isinstance(images, tf.data.Dataset):
+        batches = (b[0] if isinstance(b, tuple) else b for b in images)
+    else:
+        images = np.asarray(images, np.float32)
+        batches = (images[i : i + batch_size] for i in range(0, len(images), batch_size))
+    features, logits = [], []
+    for batch in batches:
+        feature, logit = run(tf.cast(batch, tf.float32))
+        features.append(feature.numpy())
+        logits.append(logit.numpy())
+    if not features:
+        raise ValueError("Expected at least one image. Received: an empty input.")
+    return np.concatenate(features), np.concatenate(logits)

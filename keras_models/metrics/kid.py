@@ -29,7 +29,11 @@ def kernel_distance(real_features, fake_features, num_subsets=100, subset_size=1
 
     Each subset draws `min(subset_size, N, M)` real and fake features without
     replacement, from `numpy.random.default_rng(seed)`, as the KID paper's reference code
-    does (its default is 100 subsets of 1000).
+    does (its default is 100 subsets of 1000). Each subset's estimate is TF-GAN's block
+    estimate (`kernel_classifier_distance_and_std_from_activations`), so their mean is
+    unbiased too: it is about 0 for two samples of one distribution and can be negative.
+    When both sets are no larger than `subset_size` every subset is all of them, so the
+    estimate is computed once (and the std is 0).
 
     Args:
         real_features: (N, D) array.
@@ -48,6 +52,8 @@ def kernel_distance(real_features, fake_features, num_subsets=100, subset_size=1
             f"Expected features of one dimension. Received: {real.shape} and {fake.shape}"
         )
     size = min(subset_size, len(real), len(fake))
+    if size == len(real) == len(fake):  # every subset is the whole of both sets
+        return float(polynomial_mmd2(real, fake)), 0.0
     rng = np.random.default_rng(seed)
     estimates = [
         polynomial_mmd2(

@@ -6,7 +6,12 @@ pre-trained network, so it can report a quality number on any machine. Definitio
 coarsest level is 16 px (32 px images: scales 32 and 16; 64 px: 64, 32, 16):
 
 1. descriptors: 128 random 7x7 patches per image (centres at least 3 px from the
-   border), each flattened to a 7*7*C vector;
+   border), each flattened to a 7*7*C vector. Both sets take their patches at the same
+   positions (image i of each set at the same 128 centres), so that a set compared with
+   an exact copy of itself is exactly 0. ProGAN draws the positions of each set
+   independently; since positions never depend on the images, sharing them leaves the
+   distribution of each set's descriptors (and so the distance between two independent
+   sets) as ProGAN's, and only removes the distance that patch sampling alone adds;
 2. each set's descriptors are normalised per channel (mean 0, std 1 over all its
    patches and pixels);
 3. distance: for 4 repeats, 128 random unit directions; project both sets, sort each
@@ -14,7 +19,7 @@ coarsest level is 16 px (32 px images: scales 32 and 16; 64 px: 64, 32, 16):
 4. each scale's distance is multiplied by 1e3; the result is their mean ("SWDx1e3_avg").
 
 The Laplacian pyramid uses the 5x5 binomial filter of `cv2.pyrDown` / `cv2.pyrUp` with
-mirrored borders. Randomness (patch positions, directions) comes from
+mirrored borders. Randomness (patch positions, then directions, per scale) comes from
 `numpy.random.default_rng(seed)`, so a call is deterministic.
 """
 
@@ -60,14 +65,21 @@ def laplacian_pyramid(images, num_levels):
     return levels
 
 
-def _descriptors(level, rng):
-    """Random 7x7 patches, normalised per channel; (num_patches, 7*7*C)."""
-    n, h, w, c = level.shape
+def _patch_centres(num_images, side, rng):
+    """`PATCHES_PER_IMAGE` random centres per image, >= 3 px from the border: (ys, xs)."""
     half = PATCH_SIZE // 2
-    count = n * PATCHES_PER_IMAGE
-    image = np.repeat(np.arange(n), PATCHES_PER_IMAGE)[:, None, None]
-    ys = rng.integers(half, h - half, size=count)[:, None, None]
-    xs = rng.integers(half, w - half, size=count)[:, None, None]
+    count = num_images * PATCHES_PER_IMAGE
+    ys = rng.integers(half, side - half, size=count)
+    xs = rng.integers(half, side - half, size=count)
+    return ys, xs
+
+
+def _descriptors(level, ys, xs):
+    """The 7x7 patches at centres (ys, xs), normalised per channel; (num_patches, 7*7*C)."""
+    half = PATCH_SIZE // 2
+    count = len(ys)
+    image = np.repeat(np.arange(len(level)), PATCHES_PER_IMAGE)[:, None, None]
+    ys, xs = ys[:, None, None], xs[:, None, None]
     offsets = np.arange(-half, half + 1)
     patches = level[image, ys + offsets[None, :, None], xs + offsets[None, None, :]]
     patches = patches - patches.mean(axis=(0, 1, 2))
@@ -105,7 +117,7 @@ def sliced_wasserstein_per_scale(real_images, fake_images, seed=0):
         real_images: (N, H, H, C) images; any value range (descriptors are normalised).
         fake_images: images of the same shape. If the counts differ, both sets are cut
             to the smaller count (the definition compares equal numbers of patches).
-        seed: seed of patch positions and directions.
+        seed: seed of patch positions (shared by both sets) and directions.
 
     Returns:
         A dict `{resolution: distance x 1e3}` from finest to coarsest.
@@ -125,10 +137,13 @@ def sliced_wasserstein_per_scale(real_images, fake_images, seed=0):
     rng = np.random.default_rng(seed)
     real_levels = laplacian_pyramid(real[:count], len(resolutions))
     fake_levels = laplacian_pyramid(fake[:count], len(resolutions))
-    return {
-        res: 1e3 * _sliced_distance(_descriptors(r, rng), _descriptors(f, rng), rng)
-        for res, r, f in zip(resolutions, real_levels, fake_levels, strict=True)
-    }
+    per_scale = {}
+    for res, r, f in zip(resolutions, real_levels, fake_levels, strict=True):
+        ys, xs = _patch_centres(count, res, rng)
+        per_scale[res] = 1e3 * _sliced_distance(
+            _descriptors(r, ys, xs), _descriptors(f, ys, xs), rng
+        )
+    return per_scale
 
 
 def sliced_wasserstein(real_images, fake_images, seed=0):
