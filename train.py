@@ -289,7 +289,7 @@ class Training:
             initial_step=start,
             seed=config.seed,
         )
-        self.guard = gan_callbacks.NonFiniteGuard(checkpoint_dir=run.checkpoints)
+        self.guard = gan_callbacks.NonFiniteGuard(checkpoint_dir=run.checkpoints, warn=False)
         self.monitor = None
         if self.reals.heldout is not None:
             count = len(self.reals.heldout[0])

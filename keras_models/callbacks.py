@@ -108,7 +108,8 @@ class _PeriodicCallback(keras.callbacks.Callback):
             self.run(self.step)
 
     def on_train_end(self, logs=None):
-        if self.at_train_end and self._last_run != self.step:
+        diverged = getattr(self.model, "diverged", None) is not None  # see NonFiniteGuard
+        if self.at_train_end and self._last_run != self.step and not diverged:
             self.run(self.step)
         if self._writer is not None:
             self._writer.flush()
@@ -550,10 +551,12 @@ class NonFiniteGuard(keras.callbacks.Callback):
     end of an epoch, when a number in the epoch's logs is not finite (e.g. an evaluation
     metric a callback listed before this one put there) or a trainable weight exceeds
     `max_abs_weight` in magnitude (weights that explode while the losses stay finite).
-    `reason` then says why (None while training is sound) and a warning names the last
-    checkpoint, from which training can resume, e.g. with lower learning rates. Give
-    the guard to `CheckpointEveryEpoch` (listed after it) so that no checkpoint of the
-    diverged state replaces that one.
+    `reason` then says why (None while training is sound), and so does the model's
+    `diverged` attribute, which the periodic callbacks here read to write no final
+    samples or reports of the diverged state; a warning names the last checkpoint, from
+    which training can resume, e.g. with lower learning rates. Give the guard to
+    `CheckpointEveryEpoch` (listed after it) so that no checkpoint of the diverged
+    state replaces that one.
 
     Args:
         max_nonfinite_steps: consecutive skipped steps tolerated.
@@ -562,17 +565,19 @@ class NonFiniteGuard(keras.callbacks.Callback):
         max_abs_weight: the largest weight magnitude of sound training (Adam moves a
             weight by about its learning rate per step, so a sane run stays far below
             the default), or None to not check.
+        warn: warn when stopping (False when the caller reports the stop itself).
     """
 
-    def __init__(self, max_nonfinite_steps=10, checkpoint_dir=None, max_abs_weight=1e6):
+    def __init__(self, max_nonfinite_steps=10, checkpoint_dir=None, max_abs_weight=1e6, warn=True):
         super().__init__()
         self.max_nonfinite_steps = int(max_nonfinite_steps)
         self.checkpoint_dir = checkpoint_dir
         self.max_abs_weight = max_abs_weight
+        self.warn = warn
         self.reason = None
 
     def on_train_begin(self, logs=None):
-        self.reason = None
+        self.reason = self.model.diverged = None
 
     def on_train_batch_end(self, batch, logs=None):
         streak = int(keras.ops.convert_to_numpy(self.model.nonfinite_streak))
@@ -606,7 +611,9 @@ class NonFiniteGuard(keras.callbacks.Callback):
 
     def _stop(self, reason):
         self.model.stop_training = True
-        self.reason = reason
+        self.reason = self.model.diverged = reason
+        if not self.warn:
+            return
         warnings.warn(
             f"Training stopped, it diverged: {reason}. Last good checkpoint: "
             f"{self.last_checkpoint()}. Check the data and lower the learning rates "

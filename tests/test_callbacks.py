@@ -403,6 +403,35 @@ def test_guard_stops_on_a_nonfinite_metric_before_the_checkpoint(tmp_path):
     assert [os.path.basename(p) for p in manager.checkpoints] == ["ckpt-3"]
 
 
+class _RecordingReport(callbacks._PeriodicCallback):
+    """A report written only at the end of training, as NearestNeighbourReport's."""
+
+    def __init__(self):
+        super().__init__(every_n_steps=None)
+        self.runs = []
+
+    def run(self, step):
+        self.runs.append(step)
+
+
+def test_no_final_report_of_a_diverged_state_and_the_guard_can_stay_silent(tmp_path):
+    model, report = CountingGAN(drift=2.0), _RecordingReport()
+    guard = callbacks.NonFiniteGuard(max_abs_weight=10, warn=False)
+    model.compile()
+    ds = tf.data.Dataset.from_tensors(tf.zeros((2, SIDE, SIDE, 3))).repeat()
+    fit = dict(steps_per_epoch=3, callbacks=[report, guard], verbose=0, shuffle=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(ds, epochs=4, **fit)
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]  # warn=False
+    assert model.diverged == guard.reason and "max_abs_weight=10" in guard.reason
+    assert report.runs == []
+    # A sound run afterwards (e.g. resumed with lower rates) writes its final report again.
+    model.generator.set_weights([np.zeros_like(w) for w in model.generator.get_weights()])
+    model.fit(ds, epochs=1, **fit)
+    assert model.diverged is None and report.runs == [9]
+
+
 def test_checkpoint_write_failure_names_the_directory(tmp_path):
     model = CountingGAN(drift=0.0)
     folder = tmp_path / "checkpoints"
