@@ -308,10 +308,14 @@ class GAN(keras.Model):
         try:
             self.discriminate(images, labels, role="clean", training=False)
         except (ValueError, TypeError, tf.errors.InvalidArgumentError) as error:
+            cause = error  # Keras wraps a layer's error in its own: name the original
+            while cause.__cause__ or cause.__context__:
+                cause = cause.__cause__ or cause.__context__
+            cause = str(cause).strip().splitlines()[0]
             raise ValueError(
                 "Expected the discriminator to take the generator's images. The generator "
                 f"makes images of shape {tuple(images.shape[1:])}; calling the discriminator "
-                f"on them failed: {str(error).splitlines()[0]}"
+                f"on them failed: {cause}"
             ) from error
         for layer in (self.augment, self.consistency_augment):
             if layer is not None and not layer.built:

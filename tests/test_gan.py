@@ -735,6 +735,13 @@ def test_mismatched_networks_and_batches_are_named():
     )
     with pytest.raises(ValueError, match=r"generator makes images of shape \(8, 8, 3\)"):
         make_gan(discriminator=small_d)
+
+    class Refusing(keras.Model):  # Keras wraps its error in "Could not ... infer ..."
+        def call(self, images):
+            raise ValueError("SelfAttention expects C >= 8.")
+
+    with pytest.raises(ValueError, match=r"\(8, 8, 3\); calling .* failed: SelfAttention expects"):
+        make_gan(discriminator=Refusing())
     gan = compile_gan(make_gan(d_steps_per_g_step=3))
     with pytest.raises(ValueError, match="batch divisible by d_steps_per_g_step=3.*batch of 8"):
         gan.fit(dataset(real_batch()), epochs=1, steps_per_epoch=1, verbose=0)
