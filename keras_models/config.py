@@ -28,8 +28,9 @@ from absl import flags
 from keras_models import biggan, stylegan2
 from tf_diffaug.augment import parse_policy
 
-# Backbone families, each with the constructor argument that `width` sets.
-FAMILIES = {"biggan": (biggan, "width"), "stylegan2": (stylegan2, "fmap_base")}
+# Backbone families, each with the constructor argument that `width` sets (both share
+# `keras_models.backbone`'s `width`).
+FAMILIES = {"biggan": (biggan, "width"), "stylegan2": (stylegan2, "width")}
 METRICS = ("fid", "kid", "is")
 
 

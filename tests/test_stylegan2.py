@@ -109,7 +109,9 @@ def test_cifar32_preset_widths_and_parameter_counts():
 def test_from_preset_overrides_and_unknown_name():
     g = Generator.from_preset("fewshot256", fmap_base=64, resolution=32, latent_dim=8, w_dim=8)
     config = g.get_config()
-    assert (config["resolution"], config["fmap_base"], config["latent_dim"]) == (32, 64, 8)
+    # `fmap_base` is the alias of the backbones' shared `width`, which the config holds.
+    assert (config["resolution"], config["width"], config["latent_dim"]) == (32, 64, 8)
+    assert g.fmap_base == g.width == 64
     assert set(PRESETS) == {"cifar32", "fewshot256", "ffhq1024"}
     assert PRESETS["cifar32"]["training"]["r1_gamma"] == 0.1
     with pytest.raises(ValueError, match="cifar32"):
