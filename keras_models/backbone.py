@@ -17,8 +17,6 @@ A backbone generator or discriminator is a `keras.Model` that also derives from
 train); train.py, the recipes and fine-tuning rely on it.
 """
 
-import keras
-
 
 class _Backbone:
     """Preset construction and building at construction, for a `keras.Model`."""
