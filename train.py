@@ -32,7 +32,7 @@ import tensorflow as tf  # noqa: E402
 
 from keras_models import callbacks as gan_callbacks  # noqa: E402
 from keras_models import config as train_config  # noqa: E402
-from keras_models import data, devices, metrics, recipes, report, sampling  # noqa: E402
+from keras_models import data, devices, finetune, metrics, recipes, report, sampling  # noqa: E402
 from keras_models.conditioning import pack  # noqa: E402
 from keras_models.progress import TrainingProgress  # noqa: E402
 from keras_models.run_dir import RunDirectory, RunDirError, restore_latest  # noqa: E402
@@ -119,6 +119,10 @@ class Training:
             self.gan = recipes.build_gan(config, self.reals.num_classes)
         xla = "on" if self.gan.jit_compile else "off"
         print(f"XLA: {xla} ({devices.jit_reason(config.jit_compile)}).")
+        self.initial_weights = None
+        if config.init_from:  # checked and loaded before the run directory is touched
+            self.initial_weights = finetune.load_initial_weights(self.gan, config.init_from)
+            print(f"Initialised G, D and EMA G from {self.initial_weights}.")
         self.epochs = math.ceil(config.total_steps / config.ckpt_every)
         if FLAGS.dry_run:
             return False
@@ -233,6 +237,7 @@ class Training:
             history.history,
             self.evaluator.history,
             self.monitor.history if self.monitor else (),
+            initial_weights=self.initial_weights,
         )
         print(f"Run directory: {self.run_dir.path} (samples/, report.md, logs/ for TensorBoard)")
 

@@ -40,7 +40,14 @@ SETTINGS = {
 
 def train(name, seed, steps, out):
     run_dir = os.path.join(out, f"{name.split()[0]}-{name.split('(')[-1].strip(')')}-s{seed}")
-    every = max(steps // 6, 1)
+    return run_dir, run_demo(run_dir, steps, seed, SETTINGS[name])
+
+
+def run_demo(run_dir, steps, seed, flags, evaluations=6):
+    """Runs train.py's demo recipe with `flags` for `steps` steps (`evaluations` metric
+    evaluations and checkpoints, one sample grid at the end) and returns its report.json;
+    a finished run of the same steps and seed is reused (add seeds incrementally)."""
+    every = max(steps // evaluations, 1)
     command = [
         sys.executable,
         os.path.join(ROOT, "train.py"),
@@ -52,17 +59,17 @@ def train(name, seed, steps, out):
         f"--ckpt_every={every}",
         f"--eval_every={every}",
         f"--sample_every={steps}",
-        *SETTINGS[name],
+        *flags,
     ]
     report_path = os.path.join(run_dir, "report.json")
-    if os.path.exists(report_path):  # finished before: reuse it (add seeds incrementally)
+    if os.path.exists(report_path):
         with open(report_path) as f:
             report = json.load(f)
         if report["config"]["steps"] == steps and report["config"]["seed"] == seed:
-            return run_dir, report
+            return report
     subprocess.run(command, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     with open(report_path) as f:
-        return run_dir, json.load(f)
+        return json.load(f)
 
 
 def gray_square_fraction(images, size=16, threshold=0.08):
