@@ -14,6 +14,7 @@ import tf_diffaug
 from keras_models.biggan import PRESETS, Discriminator, Generator
 from keras_models.biggan.param_count import preset_counts
 from tests.test_case import (
+    assert_backbone_interface,
     assert_config_round_trip,
     assert_keras_save_load,
     run_graph_and_xla,
@@ -126,9 +127,9 @@ def test_attention_placement_and_deterministic_names():
     assert not any(p.startswith("discriminator/block6/shortcut") for p in d_paths)
 
 
-def _pinned_cifar32_counts():
-    """Trainable parameters of "cifar32" derived by hand (ch = 64, 256 channels, 10 classes)."""
-    c, k, z, n = 256, 9, 128, 10
+def _pinned_cifar32_counts(width=64):
+    """Trainable parameters of "cifar32" derived by hand (ch = 64: 256 channels; 10 classes)."""
+    c, k, z, n = 4 * width, 9, 128, 10
     conv3, conv1 = k * c * c + c, c * c + c
     g_block = 2 * conv3 + conv1 + 2 * (2 * n * c)  # convs, shortcut, two class-cond BNs
     g = (z * 16 * c + 16 * c) + 3 * g_block + 2 * c + (k * c * 3 + 3)
@@ -147,6 +148,21 @@ def _pinned_cifar32_counts():
 )
 def test_full_preset_parameter_counts(name, expected):
     assert preset_counts(name)[:2] == expected
+
+
+def test_backbone_interface(tmp_path):
+    assert_backbone_interface(
+        Generator.from_preset("cifar32", width=4),
+        Discriminator.from_preset("cifar32", width=4),
+        tmp_path,
+        width=4,
+        block_names=["block1", "block2", "block3", "block4"],
+        trainable_counts=_pinned_cifar32_counts(width=4),
+    )
+    # Self-attention is a block of its own, where the image passes it.
+    d = Discriminator.from_preset("imagenet128", width=8)
+    names = ["block1", "attention1", "block2", "block3", "block4", "block5", "block6"]
+    assert [b.name for b in d.blocks_from_input()] == names
 
 
 def test_sn_epsilon_reaches_every_spectral_norm_layer():

@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from keras_models.stylegan2 import PRESETS, Discriminator, Generator, PathLengthRegularizer
 from tests.test_case import (
+    assert_backbone_interface,
     assert_config_round_trip,
     assert_keras_save_load,
     run_graph_and_xla,
@@ -104,6 +105,18 @@ def test_cifar32_preset_widths_and_parameter_counts():
     g_count = sum(int(np.prod(w.shape)) for w in g.trainable_weights)
     assert (g_count, d.count_params()) == _reference_parameter_counts(2048, 32)
     assert (g_count, d.count_params()) == (13_506_963, 13_918_849)  # pinned
+
+
+def test_backbone_interface(tmp_path):
+    g = Generator.from_preset("cifar32", width=128, latent_dim=LATENT, w_dim=LATENT)
+    assert_backbone_interface(
+        g,
+        Discriminator.from_preset("cifar32", fmap_base=128),  # the alias of width
+        tmp_path,
+        width=128,
+        block_names=["b32_fromrgb", "b32", "b16", "b8"],
+        trainable_counts=_reference_parameter_counts(128, 32, w_dim=LATENT),
+    )
 
 
 def test_from_preset_overrides_and_unknown_name():
