@@ -111,6 +111,17 @@ def plot(curves, ylabel, path):
     fig.savefig(path, dpi=120)
 
 
+def write_results(out, lines, swd_curves, gap_curves, swd_label="SWD x 1e3"):
+    """Writes the table `lines` to `out`/results.md and the SWD and D-gap curves to
+    swd.png and d_gap.png; prints the table."""
+    table = "\n".join(lines)
+    with open(os.path.join(out, "results.md"), "w") as f:
+        f.write(table + "\n")
+    plot(swd_curves, swd_label, os.path.join(out, "swd.png"))
+    plot(gap_curves, "D sign accuracy: train - held-out", os.path.join(out, "d_gap.png"))
+    print(table)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=1500)
@@ -151,12 +162,7 @@ def main(argv=None):
         f"| {n} | {fmt(final)} | {fmt(best)} | {fmt3(g)} | {fmt3(leak)} |"
         for n, final, best, g, leak in rows
     ]
-    table = "\n".join(lines)
-    with open(os.path.join(args.out, "results.md"), "w") as f:
-        f.write(table + "\n")
-    plot(swd_curves, "SWD x 1e3", os.path.join(args.out, "swd.png"))
-    plot(gap_curves, "D sign accuracy: train - held-out", os.path.join(args.out, "d_gap.png"))
-    print(table)
+    write_results(args.out, lines, swd_curves, gap_curves)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from ablation import ROOT, plot, run_demo  # noqa: E402
+from ablation import ROOT, run_demo, write_results  # noqa: E402
 
 from keras_models import emoji  # noqa: E402
 
@@ -105,12 +105,7 @@ def main(argv=None):
         "|---|---:|---:|---:|",
     ]
     lines += [f"| {n} | {f:.1f} | {b:.1f} | {g:.3f} |" for n, f, b, g in rows]
-    table = "\n".join(lines)
-    with open(os.path.join(args.out, "results.md"), "w") as f:
-        f.write(table + "\n")
-    plot(swd_curves, "SWD x 1e3 (100 faces)", os.path.join(args.out, "swd.png"))
-    plot(gap_curves, "D sign accuracy: train - held-out", os.path.join(args.out, "d_gap.png"))
-    print(table)
+    write_results(args.out, lines, swd_curves, gap_curves, "SWD x 1e3 (100 faces)")
 
 
 if __name__ == "__main__":
