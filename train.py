@@ -3,6 +3,7 @@
     python train.py --preset=demo --run_dir=runs/demo             # a few CPU minutes
     python train.py --preset=biggan_cifar10 --percent=10 --kimg=25000 --run_dir=runs/c10-10
     python train.py --preset=stylegan2_fewshot --dataset=/data/100-shot-obama --run_dir=...
+    python train.py --preset=demo --init_from=runs/demo --freeze_d=2 --run_dir=runs/ft  # fine-tune
     python train.py generate --export_dir=runs/demo/export --output=grid.png
     python train.py nearest --run_dir=runs/demo --output=nearest.png
 
