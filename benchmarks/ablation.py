@@ -111,6 +111,13 @@ def plot(curves, ylabel, path):
     fig.savefig(path, dpi=120)
 
 
+def mean_std(values, digits=1):
+    """'mean ± std' over seeds (the value alone for one seed)."""
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    return f"{np.mean(values):.{digits}f} ± {np.std(values):.{digits}f}"
+
+
 def write_results(out, lines, swd_curves, gap_curves, swd_label="SWD x 1e3"):
     """Writes the table `lines` to `out`/results.md and the SWD and D-gap curves to
     swd.png and d_gap.png; prints the table."""
@@ -150,8 +157,7 @@ def main(argv=None):
         )
         rows.append((name, swd[:, -1], swd.min(1), gap[:, -1], np.array(leak)))
 
-    fmt = lambda v: f"{v.mean():.1f} ± {v.std():.1f}" if len(v) > 1 else f"{v[0]:.1f}"
-    fmt3 = lambda v: f"{v.mean():.3f} ± {v.std():.3f}" if len(v) > 1 else f"{v[0]:.3f}"
+    fmt, fmt3 = mean_std, lambda v: mean_std(v, 3)
     lines = [
         f"{args.steps} steps x batch {batch}, seeds {seeds}; SWD x 1e3 (lower is better)\n",
         "| setting | final SWD | best SWD | D accuracy gap (train - held-out) "
