@@ -3,6 +3,7 @@
     python train.py --preset=demo --run_dir=runs/demo             # a few CPU minutes
     python train.py --preset=biggan_cifar10 --percent=10 --kimg=25000 --run_dir=runs/c10-10
     python train.py --preset=stylegan2_fewshot --dataset=/data/100-shot-obama --run_dir=...
+    python train.py --preset=demo --init_from=runs/demo --freeze_d=2 --run_dir=runs/ft  # fine-tune
     python train.py generate --export_dir=runs/demo/export --output=grid.png
     python train.py nearest --run_dir=runs/demo --output=nearest.png
 
@@ -81,7 +82,7 @@ with native_start_up_lines_filtered():
 
 from keras_models import callbacks as gan_callbacks  # noqa: E402
 from keras_models import config as train_config  # noqa: E402
-from keras_models import data, devices, metrics, recipes, report, sampling  # noqa: E402
+from keras_models import data, devices, finetune, metrics, recipes, report, sampling  # noqa: E402
 from keras_models.conditioning import pack  # noqa: E402
 from keras_models.progress import TrainingProgress  # noqa: E402
 from keras_models.run_dir import RunDirectory, RunDirError, restore_latest  # noqa: E402
@@ -200,6 +201,10 @@ class Training:
         with strategy.scope():
             self.gan = recipes.build_gan(config, self.reals.num_classes)
         print("\n".join(self.summary(strategy)))
+        self.initial_weights = None
+        if config.init_from:  # checked and loaded before the run directory is touched
+            self.initial_weights = finetune.load_initial_weights(self.gan, config.init_from)
+            print(f"Initialised G, D and EMA G from {self.initial_weights}.")
         if FLAGS.dry_run:
             return False
         resuming = self.run_dir.prepare(config, resume=FLAGS.resume, overwrite=FLAGS.overwrite)
@@ -365,6 +370,7 @@ class Training:
             history.history,
             self.evaluator.history,
             self.monitor.history if self.monitor else (),
+            initial_weights=self.initial_weights,
         )
         print(f"Run directory: {self.run_dir.path} (samples/, report.md, logs/ for TensorBoard)")
 

@@ -40,7 +40,14 @@ SETTINGS = {
 
 def train(name, seed, steps, out):
     run_dir = os.path.join(out, f"{name.split()[0]}-{name.split('(')[-1].strip(')')}-s{seed}")
-    every = max(steps // 6, 1)
+    return run_dir, run_demo(run_dir, steps, seed, SETTINGS[name])
+
+
+def run_demo(run_dir, steps, seed, flags, evaluations=6):
+    """Runs train.py's demo recipe with `flags` for `steps` steps (`evaluations` metric
+    evaluations and checkpoints, one sample grid at the end) and returns its report.json;
+    a finished run of the same steps and seed is reused (add seeds incrementally)."""
+    every = max(steps // evaluations, 1)
     command = [
         sys.executable,
         os.path.join(ROOT, "train.py"),
@@ -52,17 +59,17 @@ def train(name, seed, steps, out):
         f"--ckpt_every={every}",
         f"--eval_every={every}",
         f"--sample_every={steps}",
-        *SETTINGS[name],
+        *flags,
     ]
     report_path = os.path.join(run_dir, "report.json")
-    if os.path.exists(report_path):  # finished before: reuse it (add seeds incrementally)
+    if os.path.exists(report_path):
         with open(report_path) as f:
             report = json.load(f)
         if report["config"]["steps"] == steps and report["config"]["seed"] == seed:
-            return run_dir, report
+            return report
     subprocess.run(command, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     with open(report_path) as f:
-        return run_dir, json.load(f)
+        return json.load(f)
 
 
 def gray_square_fraction(images, size=16, threshold=0.08):
@@ -104,6 +111,24 @@ def plot(curves, ylabel, path):
     fig.savefig(path, dpi=120)
 
 
+def mean_std(values, digits=1):
+    """'mean ± std' over seeds (the value alone for one seed)."""
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    return f"{np.mean(values):.{digits}f} ± {np.std(values):.{digits}f}"
+
+
+def write_results(out, lines, swd_curves, gap_curves, swd_label="SWD x 1e3"):
+    """Writes the table `lines` to `out`/results.md and the SWD and D-gap curves to
+    swd.png and d_gap.png; prints the table."""
+    table = "\n".join(lines)
+    with open(os.path.join(out, "results.md"), "w") as f:
+        f.write(table + "\n")
+    plot(swd_curves, swd_label, os.path.join(out, "swd.png"))
+    plot(gap_curves, "D sign accuracy: train - held-out", os.path.join(out, "d_gap.png"))
+    print(table)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=1500)
@@ -132,8 +157,7 @@ def main(argv=None):
         )
         rows.append((name, swd[:, -1], swd.min(1), gap[:, -1], np.array(leak)))
 
-    fmt = lambda v: f"{v.mean():.1f} ± {v.std():.1f}" if len(v) > 1 else f"{v[0]:.1f}"
-    fmt3 = lambda v: f"{v.mean():.3f} ± {v.std():.3f}" if len(v) > 1 else f"{v[0]:.3f}"
+    fmt, fmt3 = mean_std, lambda v: mean_std(v, 3)
     lines = [
         f"{args.steps} steps x batch {batch}, seeds {seeds}; SWD x 1e3 (lower is better)\n",
         "| setting | final SWD | best SWD | D accuracy gap (train - held-out) "
@@ -144,12 +168,7 @@ def main(argv=None):
         f"| {n} | {fmt(final)} | {fmt(best)} | {fmt3(g)} | {fmt3(leak)} |"
         for n, final, best, g, leak in rows
     ]
-    table = "\n".join(lines)
-    with open(os.path.join(args.out, "results.md"), "w") as f:
-        f.write(table + "\n")
-    plot(swd_curves, "SWD x 1e3", os.path.join(args.out, "swd.png"))
-    plot(gap_curves, "D sign accuracy: train - held-out", os.path.join(args.out, "d_gap.png"))
-    print(table)
+    write_results(args.out, lines, swd_curves, gap_curves)
 
 
 if __name__ == "__main__":

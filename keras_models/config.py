@@ -28,8 +28,9 @@ from absl import flags
 from keras_models import biggan, stylegan2
 from tf_diffaug.augment import parse_policy
 
-# Backbone families, each with the constructor argument that `width` sets.
-FAMILIES = {"biggan": (biggan, "width"), "stylegan2": (stylegan2, "fmap_base")}
+# Backbone families, each with the constructor argument that `width` sets (both share
+# `keras_models.backbone`'s `width`).
+FAMILIES = {"biggan": (biggan, "width"), "stylegan2": (stylegan2, "width")}
 METRICS = ("fid", "kid", "is", "pr")
 FEATURE_EXTRACTORS = ("auto", "inception", "emoji")
 
@@ -102,6 +103,18 @@ class TrainConfig:
         None, "Model width (BigGAN ch / StyleGAN2 fmap_base): scale down.", minimum=1
     )
     conditional: bool = option(False, "Class-conditional G and D (labels from the dataset).")
+    # --- fine-tuning (keras_models.finetune, FreezeD)
+    init_from: str | None = option(
+        None,
+        "Start from the G, D and EMA G weights of a trained GAN of the same architecture: "
+        "a run directory (its latest checkpoint), a checkpoint prefix or a .weights.h5 "
+        "file. Optimizer state, step counter and random streams start afresh.",
+    )
+    freeze_d: int = option(
+        0,
+        "FreezeD: do not train this many discriminator blocks from the image side (0: train all).",
+        minimum=0,
+    )
     # --- the data
     dataset: str | None = option(None, "tfds name (cifar10, ...), an image folder, or emoji_faces.")
     percent: float | None = option(

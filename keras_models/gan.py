@@ -12,6 +12,7 @@ import tensorflow as tf
 
 import tf_diffaug
 from keras_models import losses as gan_losses
+from keras_models.backbone import freeze_blocks
 from keras_models.conditioning import pack
 
 # Which discriminator calls are augmented, per `augment_mode` (the paper's ablation).
@@ -197,6 +198,12 @@ class GAN(keras.Model):
         g_regularizer: optional `fn(gan, latents, labels, images) -> (B,)` penalty added
             per sample to the generator loss, called inside the G-step gradient tape
             (e.g. StyleGAN2's path-length regulariser); may read `gan.train_steps`.
+        frozen_discriminator_blocks: FreezeD (Mo et al., 2020) for fine-tuning: the first
+            this many blocks of the discriminator from the image side
+            (`discriminator.blocks_from_input()`) are made non-trainable (see
+            `keras_models.backbone.freeze_blocks`): D's optimizer gets no slots for them
+            and they keep their weights, spectral-norm vectors and batch-norm statistics
+            exactly. 0 trains every block.
         seed: int seed of the latent draws, or None.
         **kwargs: base `keras.Model` arguments (name, ...).
     """
@@ -223,6 +230,7 @@ class GAN(keras.Model):
         joint_discriminator_pass=None,
         standing_statistics_batches=16,
         g_regularizer=None,
+        frozen_discriminator_blocks=0,
         seed=None,
         **kwargs,
     ):
@@ -267,6 +275,9 @@ class GAN(keras.Model):
         self.joint_discriminator_pass = bool(joint_discriminator_pass)
         self.standing_statistics_batches = int(standing_statistics_batches)
         self.g_regularizer = g_regularizer
+        # Before anything reads D's trainable variables (the optimizer, in `compile`).
+        self.frozen_discriminator_blocks = int(frozen_discriminator_blocks)
+        freeze_blocks(discriminator, self.frozen_discriminator_blocks)
         self.seed = seed
         self._augmented_roles = AUGMENTED_ROLES[augment_mode] | {"consistency"}
 

@@ -256,6 +256,7 @@ def build_gan(config, num_classes=None):
         ),
         num_classes=num_classes,
         g_regularizer=g_regularizer,
+        frozen_discriminator_blocks=config.freeze_d,
         **config.select(
             "loss",
             "r1_gamma",

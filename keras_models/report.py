@@ -15,7 +15,7 @@ from keras_models.callbacks import image_grid, save_png
 from tf_diffaug.augment import parse_policy
 
 
-def write_report(run_dir, config, history, evaluations=(), overfitting=()):
+def write_report(run_dir, config, history, evaluations=(), overfitting=(), initial_weights=None):
     """Writes `report.md` and `report.json` of a finished run.
 
     Args:
@@ -24,6 +24,7 @@ def write_report(run_dir, config, history, evaluations=(), overfitting=()):
         history: `fit`'s `History.history` (name -> per-epoch values).
         evaluations: `MetricEvaluator.history` records.
         overfitting: `OverfittingMonitor.history` records.
+        initial_weights: the checkpoint or weights file `--init_from` loaded, if any.
     """
     config = config.to_dict()
     lines = [
@@ -33,6 +34,15 @@ def write_report(run_dir, config, history, evaluations=(), overfitting=()):
         json.dumps(config, indent=1),
         "```",
     ]
+    if initial_weights:
+        lines += [
+            "",
+            "## Fine-tuning",
+            "",
+            f"- G, D and EMA G initialised from `{initial_weights}` "
+            f"(--init_from={config['init_from']})",
+            f"- discriminator blocks frozen (FreezeD): {config['freeze_d']}",
+        ]
     if history:
         last = {k: v[-1] for k, v in history.items()}
         lines += ["", "## Final epoch", ""] + [f"- {k}: {v:.4f}" for k, v in sorted(last.items())]
@@ -62,6 +72,7 @@ def write_report(run_dir, config, history, evaluations=(), overfitting=()):
         f.write("\n".join(lines) + "\n")
     report = {
         "config": config,
+        "initial_weights": initial_weights,
         "history": history,
         "evaluations": [{k: v for k, v in r.items() if k != "protocols"} for r in evaluations],
         "overfitting": list(overfitting),

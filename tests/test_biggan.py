@@ -15,6 +15,7 @@ from keras_models.biggan import PRESETS, Discriminator, Generator
 from keras_models.biggan.param_count import preset_counts
 from keras_models.gan import GAN
 from tests.test_case import (
+    assert_backbone_interface,
     assert_config_round_trip,
     assert_keras_save_load,
     assert_two_replicas_take_the_step_of_one,
@@ -128,9 +129,9 @@ def test_attention_placement_and_deterministic_names():
     assert not any(p.startswith("discriminator/block6/shortcut") for p in d_paths)
 
 
-def _pinned_cifar32_counts():
-    """Trainable parameters of "cifar32" derived by hand (ch = 64, 256 channels, 10 classes)."""
-    c, k, z, n = 256, 9, 128, 10
+def _pinned_cifar32_counts(width=64):
+    """Trainable parameters of "cifar32" derived by hand (ch = 64: 256 channels; 10 classes)."""
+    c, k, z, n = 4 * width, 9, 128, 10
     conv3, conv1 = k * c * c + c, c * c + c
     g_block = 2 * conv3 + conv1 + 2 * (2 * n * c)  # convs, shortcut, two class-cond BNs
     g = (z * 16 * c + 16 * c) + 3 * g_block + 2 * c + (k * c * 3 + 3)
@@ -151,6 +152,21 @@ def test_full_preset_parameter_counts(name, expected):
     assert preset_counts(name)[:2] == expected
 
 
+def test_backbone_interface(tmp_path):
+    assert_backbone_interface(
+        Generator.from_preset("cifar32", width=4),
+        Discriminator.from_preset("cifar32", width=4),
+        tmp_path,
+        width=4,
+        block_names=["block1", "block2", "block3", "block4"],
+        trainable_counts=_pinned_cifar32_counts(width=4),
+    )
+    # Self-attention is a block of its own, where the image passes it.
+    d = Discriminator.from_preset("imagenet128", width=8)
+    names = ["block1", "attention1", "block2", "block3", "block4", "block5", "block6"]
+    assert [b.name for b in d.blocks_from_input()] == names
+
+
 def test_sn_epsilon_reaches_every_spectral_norm_layer():
     # imagenet128 has every kind: SN linear, convs, CBN projections, attention, embedding.
     g, d = _tiny("imagenet128", sn_epsilon=1e-3)
@@ -166,8 +182,9 @@ def test_presets_use_their_scripts_small_numbers():
     for name, eps in (("cifar32", 1e-8), ("imagenet128", 1e-6)):
         preset = PRESETS[name]
         assert preset["training"]["adam_epsilon"] == eps
-        assert Generator.from_preset(name).sn_epsilon == eps
-        assert Discriminator.from_preset(name).sn_epsilon == eps
+        # Tiny widths: the full models take half a minute to initialise.
+        assert Generator.from_preset(name, width=TINY_WIDTH[name]).sn_epsilon == eps
+        assert Discriminator.from_preset(name, width=TINY_WIDTH[name]).sn_epsilon == eps
 
 
 def test_config_round_trip(cifar):

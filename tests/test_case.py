@@ -161,3 +161,66 @@ def assert_two_replicas_take_the_step_of_one(make_gan, batch, exclude=()):
     moved = [i for i in compared if not np.array_equal(one[i], before[i])]
     assert len(moved) > len(compared) // 2, "the step must change most weights"
     return paths, one
+
+
+def _trainable_count(model):
+    return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+
+
+def assert_backbone_interface(
+    generator, discriminator, tmp_path, *, width, block_names, trainable_counts
+):
+    """The `keras_models.backbone` contract, the same for every family.
+
+    Args:
+        generator, discriminator: a family's models fresh from `from_preset` (no call
+            yet), at `width`.
+        tmp_path: a directory for the `.keras` round trips.
+        width: the `width` they were made with.
+        block_names: the expected names of `discriminator.blocks_from_input()`.
+        trainable_counts: the expected (G, D) trainable parameter counts.
+    """
+    from keras_models.backbone import DiscriminatorBackbone, GeneratorBackbone
+
+    g, d = generator, discriminator
+    assert isinstance(g, GeneratorBackbone) and isinstance(d, DiscriminatorBackbone)
+    assert (g.width, d.width, g.resolution) == (width, width, d.resolution)
+    assert g.num_classes == d.num_classes
+    # Every weight exists before any call, and a call creates no other.
+    assert g.built and d.built
+    before = [(w.path, tuple(w.shape)) for w in g.weights + d.weights]
+    counts = (g.count_params(), d.count_params())
+    assert (_trainable_count(g), _trainable_count(d)) == tuple(trainable_counts)
+    # Inputs of the shapes `call_input_shape` gives, batch 2.
+    make = lambda shape, i: (
+        np.random.default_rng(i).normal(size=(2, *shape[1:])).astype("float32")
+        if len(shape) > 1
+        else np.arange(2, dtype="int32") % (g.num_classes or 1)
+    )
+    as_inputs = lambda spec: (
+        [make(s, i) for i, s in enumerate(spec)] if isinstance(spec, list) else make(spec, 0)
+    )
+    g_inputs = as_inputs(g.call_input_shape)
+    images = np.asarray(g(g_inputs, training=False))
+    assert images.shape == (2, g.resolution, g.resolution, 3)
+    d_inputs = as_inputs(d.call_input_shape)
+    d_inputs = [images, d_inputs[1]] if isinstance(d_inputs, list) else images
+    assert tuple(d(d_inputs, training=False).shape) == (2, 1)
+    assert [(w.path, tuple(w.shape)) for w in g.weights + d.weights] == before
+    assert (g.count_params(), d.count_params()) == counts
+    # The blocks from the image side chain from the images, and are D's own layers.
+    blocks = d.blocks_from_input()
+    assert [b.name for b in blocks] == list(block_names)
+    own = {id(layer) for layer in d._flatten_layers(include_self=False)}
+    assert all(id(b) in own for b in blocks)
+    h = images
+    for block in blocks:
+        h = block(h)
+    assert h.shape[0] == 2 and h.shape[1] < g.resolution
+    # A config round trip rebuilds the same weights at construction; `.keras` round trips.
+    for model, inputs, sub in ((g, g_inputs, "g"), (d, d_inputs, "d")):
+        clone = assert_config_round_trip(model)
+        assert [w.shape for w in clone.weights] == [w.shape for w in model.weights]
+        os.makedirs(os.path.join(str(tmp_path), sub), exist_ok=True)
+        loaded = assert_keras_save_load(model, inputs, os.path.join(str(tmp_path), sub))
+        assert loaded.count_params() == model.count_params()

@@ -13,6 +13,7 @@ from keras_models.stylegan2 import PRESETS, Discriminator, Generator, PathLength
 from keras_models.stylegan2.discriminator import ResidualBlock
 from keras_models.stylegan2.generator import SynthesisLayer
 from tests.test_case import (
+    assert_backbone_interface,
     assert_config_round_trip,
     assert_keras_save_load,
     assert_two_replicas_take_the_step_of_one,
@@ -114,10 +115,24 @@ def test_cifar32_preset_widths_and_parameter_counts():
     assert (g_count, d.count_params()) == (13_506_963, 13_918_849)  # pinned
 
 
+def test_backbone_interface(tmp_path):
+    g = Generator.from_preset("cifar32", width=128, latent_dim=LATENT, w_dim=LATENT)
+    assert_backbone_interface(
+        g,
+        Discriminator.from_preset("cifar32", fmap_base=128),  # the alias of width
+        tmp_path,
+        width=128,
+        block_names=["b32_fromrgb", "b32", "b16", "b8"],
+        trainable_counts=_reference_parameter_counts(128, 32, w_dim=LATENT),
+    )
+
+
 def test_from_preset_overrides_and_unknown_name():
     g = Generator.from_preset("fewshot256", fmap_base=64, resolution=32, latent_dim=8, w_dim=8)
     config = g.get_config()
-    assert (config["resolution"], config["fmap_base"], config["latent_dim"]) == (32, 64, 8)
+    # `fmap_base` is the alias of the backbones' shared `width`, which the config holds.
+    assert (config["resolution"], config["width"], config["latent_dim"]) == (32, 64, 8)
+    assert g.fmap_base == g.width == 64
     assert set(PRESETS) == {"cifar32", "fewshot256", "ffhq1024"}
     assert PRESETS["cifar32"]["training"]["r1_gamma"] == 0.1
     with pytest.raises(ValueError, match="cifar32"):

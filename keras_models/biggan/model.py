@@ -7,6 +7,7 @@ ImageNet-128 parameter counts equal compare_gan's pinned ones. Channels last.
 import keras
 from keras import ops
 
+from keras_models.backbone import DiscriminatorBackbone, GeneratorBackbone
 from keras_models.biggan.blocks import DiscriminatorBlock, GeneratorBlock
 from keras_models.biggan.presets import PRESETS
 from keras_models.conditioning import unpack
@@ -57,33 +58,28 @@ def _attention_after(sides, attention_resolutions):
     return sorted(set(indices))
 
 
-class _BigGANModel(keras.Model):
-    """Preset construction and a build that creates every weight without running."""
+class _BigGANModel:
+    """BigGAN's presets, and a build that creates every weight without running."""
 
     _preset_key = None
 
     @classmethod
-    def from_preset(cls, name, **overrides):
-        """Builds the model of preset `name` (see `presets.PRESETS`), with `overrides`.
-
-        Args:
-            name: a key of `PRESETS`, e.g. "cifar32" or "imagenet128".
-            **overrides: constructor arguments replacing the preset's, e.g. `width=8`.
-        """
+    def preset_arguments(cls, name):
         if name not in PRESETS:
             raise ValueError(
                 f"Unknown BigGAN preset. Expected one of {sorted(PRESETS)}. Received: {name!r}"
             )
-        return cls(**{**PRESETS[name][cls._preset_key], **overrides})
+        return PRESETS[name][cls._preset_key]
 
     def build(self, input_shape):
-        # A symbolic pass creates every weight at the shape `call` derives (no computation),
-        # which is also how a loaded model is rebuilt before its weights are restored.
+        if self.built:  # built by the constructor; building again would change nothing
+            return
+        # A symbolic pass creates every weight at the shape `call` derives (no computation).
         self.compute_output_spec(keras.tree.map_shape_structure(keras.KerasTensor, input_shape))
 
 
 @keras.saving.register_keras_serializable(package="keras_models.biggan")
-class Generator(_BigGANModel):
+class Generator(_BigGANModel, GeneratorBackbone, keras.Model):
     """BigGAN generator: z (and class) to NHWC images in [-1, 1].
 
     Linear (SN) from z (or its first chunk) to a 4x4 seed, residual up-blocks with
@@ -219,13 +215,7 @@ class Generator(_BigGANModel):
             name="output_conv",
             dtype=self.dtype_policy,
         )
-
-    @property
-    def call_input_shape(self):
-        """The nested input shape to `build` this generator with, batch size None."""
-        if self.num_classes is None:
-            return (None, self.latent_dim)
-        return [(None, self.latent_dim), (None,)]
+        self._build_at_construction()
 
     def call(self, inputs, training=None):
         latents, labels = unpack(
@@ -273,7 +263,7 @@ class Generator(_BigGANModel):
 
 
 @keras.saving.register_keras_serializable(package="keras_models.biggan")
-class Discriminator(_BigGANModel):
+class Discriminator(_BigGANModel, DiscriminatorBackbone, keras.Model):
     """BigGAN projection discriminator: images (and class) to (B, 1) float32 logits.
 
     Residual down-blocks (the first one SN-GAN's optimized block), optional self-attention,
@@ -363,12 +353,15 @@ class Discriminator(_BigGANModel):
                 name="embedding",
                 dtype=self.dtype_policy,
             )
+        self._build_at_construction()
 
-    @property
-    def call_input_shape(self):
-        """The nested input shape to `build` this discriminator with, batch size None."""
-        images = (None, self.resolution, self.resolution, 3)
-        return images if self.num_classes is None else [images, (None,)]
+    def blocks_from_input(self):
+        """The residual blocks, each followed by its self-attention layer if any."""
+        attention = dict(zip(self.attention_after, self.attention, strict=True))
+        layers = []
+        for index, block in enumerate(self.blocks):
+            layers += [block, attention[index]] if index in attention else [block]
+        return layers
 
     def call(self, inputs, training=None):
         images, labels = unpack(
@@ -380,11 +373,8 @@ class Discriminator(_BigGANModel):
                 f"Received: images of shape {images.shape}"
             )
         h = images
-        attention = dict(zip(self.attention_after, self.attention, strict=True))
-        for index, block in enumerate(self.blocks):
-            h = block(h, training=training)
-            if index in attention:
-                h = attention[index](h, training=training)
+        for layer in self.blocks_from_input():
+            h = layer(h, training=training)
         h = ops.sum(ops.relu(h), axis=(1, 2))
         logits = self.linear(h, training=training)
         if labels is not None:

@@ -10,6 +10,10 @@ and `v` held constant), and inference calls use the normalized kernel too.
 `u`, `x / max(||x||, epsilon)` (torch's `F.normalize`); `sigma` itself is not floored. The
 default is the `--SN_eps` of the BigGAN scripts (BigGAN-PyTorch and DiffAugment utils.py).
 
+A layer with `trainable = False` (e.g. frozen for fine-tuning) does not update `u` even in
+training calls, as Keras's BatchNormalization stops updating its statistics: it computes a
+fixed function.
+
 Why not `keras.layers.SpectralNormalization`: that wrapper *assigns* `W / sigma` back to the
 trainable kernel at each training call and then uses the kernel as a plain weight, so (1)
 the gradient ignores `sigma`'s dependence on `W` (it is not orthogonal to `W`, unlike true
@@ -49,7 +53,8 @@ class _SpectralNorm:
         return x / ops.maximum(ops.sqrt(ops.sum(ops.square(x))), self.epsilon)
 
     def normalized_kernel(self, kernel, training=False):
-        """Returns `kernel / sigma(kernel)`; updates the stored `u` when `training`.
+        """Returns `kernel / sigma(kernel)`; updates the stored `u` when `training` (and
+        the layer is trainable).
 
         Args:
             kernel: the layer's kernel as read in `call` (possibly autocast).
@@ -63,7 +68,8 @@ class _SpectralNorm:
             u = self._l2_normalize(ops.matmul(v, w))
         u = ops.stop_gradient(u)
         v = ops.stop_gradient(v)
-        if training:
+        # A frozen layer keeps its estimate, as a frozen BatchNormalization its statistics.
+        if training and self.trainable:
             self.sn_u.assign(u)
         sigma = ops.sum(ops.matmul(v, w) * u)  # >= 0: u is v @ w normalized
         # Only an all-zero kernel (e.g. zeros initializer) has sigma 0, where the reference's

@@ -5,11 +5,12 @@ import math
 import keras
 import tensorflow as tf
 
+from keras_models.backbone import DiscriminatorBackbone
 from keras_models.conditioning import unpack
 from keras_models.layers.equalized import EqualizedConv2D, EqualizedDense
 from keras_models.layers.minibatch_std import MinibatchStdDev
 from keras_models.layers.resample import DEFAULT_FILTER, check_taps
-from keras_models.stylegan2.generator import feature_maps, resolution_log2
+from keras_models.stylegan2.generator import feature_maps, resolution_log2, scaling_width
 from keras_models.stylegan2.presets import preset_kwargs
 
 
@@ -58,7 +59,7 @@ class ResidualBlock(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="keras_models.stylegan2")
-class Discriminator(keras.Model):
+class Discriminator(DiscriminatorBackbone, keras.Model):
     """StyleGAN2 discriminator (residual architecture, config F).
 
     ```python
@@ -82,12 +83,13 @@ class Discriminator(keras.Model):
     Args:
         resolution: input side, a power of two >= 4.
         num_classes: None for unconditional.
-        fmap_base, fmap_max: width; channels at resolution r are
-            min(fmap_base * 2 / r, fmap_max).
+        width, fmap_max: channels at resolution r are min(width * 2 / r, fmap_max)
+            (`width` is StyleGAN2's `fmap_base`, 16384 when None).
         channels: image channels.
         taps: FIR down-sampling filter; (1, 3, 3, 1) is anti-aliased bilinear, (1, 1) box.
         mbstd_group_size: minibatch-stddev group size (0 disables the layer).
         mbstd_num_features: minibatch-stddev channel groups.
+        fmap_base: another name of `width`.
         **kwargs: base `keras.Model` arguments (name, dtype, ...).
     """
 
@@ -95,18 +97,19 @@ class Discriminator(keras.Model):
         self,
         resolution=1024,
         num_classes=None,
-        fmap_base=16384,
+        width=None,
         fmap_max=512,
         channels=3,
         taps=DEFAULT_FILTER,
         mbstd_group_size=4,
         mbstd_num_features=1,
+        fmap_base=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.resolution = int(resolution)
         self.num_classes = num_classes
-        self.fmap_base = int(fmap_base)
+        self.width = scaling_width(width, fmap_base)
         self.fmap_max = int(fmap_max)
         self.channels = int(channels)
         self.taps = check_taps(taps)
@@ -115,7 +118,7 @@ class Discriminator(keras.Model):
         log2 = resolution_log2(self.resolution)
 
         def nf(stage):
-            return feature_maps(stage, self.fmap_base, self.fmap_max)
+            return feature_maps(stage, self.width, self.fmap_max)
 
         self.fromrgb = EqualizedConv2D(
             nf(log2 - 1), 1, activation="lrelu", name=f"b{self.resolution}_fromrgb"
@@ -136,11 +139,24 @@ class Discriminator(keras.Model):
         if num_classes:
             # Equalized embedding: one-hot labels through an equalized dense layer.
             self.embed = EqualizedDense(nf(0), use_bias=False, name="embed")
+        self._build_at_construction()
+
+    @property
+    def fmap_base(self):
+        """StyleGAN2's name of `width`."""
+        return self.width
+
+    def blocks_from_input(self):
+        """fromRGB, then the residual blocks from the input resolution down to 8x8 (the
+        layers stylegan2-ada-pytorch's `--freezed` counts, one per block here)."""
+        return [self.fromrgb, *self.blocks]
 
     def build(self, input_shape):
+        if self.built:  # built by the constructor; building again would change nothing
+            return
         shape = input_shape[0] if self.num_classes else input_shape
         shape = (None, *shape[1:3], self.channels)
-        for layer in (self.fromrgb, *self.blocks):
+        for layer in self.blocks_from_input():
             layer.build(shape)
             shape = layer.compute_output_shape(shape)
         if self.mbstd is not None:
@@ -157,9 +173,9 @@ class Discriminator(keras.Model):
         images, labels = unpack(
             inputs, conditional=bool(self.num_classes), call="discriminator", first="images"
         )
-        x = self.fromrgb(images)
-        for block in self.blocks:
-            x = block(x)
+        x = images
+        for layer in self.blocks_from_input():
+            x = layer(x)
         if self.mbstd is not None:
             x = self.mbstd(x)
         x = self.conv(x)
@@ -171,11 +187,11 @@ class Discriminator(keras.Model):
             logits = logits + projection * (1.0 / math.sqrt(self.fc.units))
         return logits
 
+    argument_aliases = {"fmap_base": "width"}
+
     @classmethod
-    def from_preset(cls, name, **overrides):
-        """Builds the discriminator of preset `name` (see `PRESETS`), with `overrides`
-        replacing or adding constructor arguments (e.g. `fmap_base=128`)."""
-        return cls(**preset_kwargs(name, "discriminator", overrides))
+    def preset_arguments(cls, name):
+        return preset_kwargs(name, "discriminator")
 
     def compute_output_shape(self, input_shape):
         return ((input_shape[0] if self.num_classes else input_shape)[0], 1)
@@ -187,7 +203,7 @@ class Discriminator(keras.Model):
             "dtype": keras.saving.serialize_keras_object(self.dtype_policy),
             "resolution": self.resolution,
             "num_classes": self.num_classes,
-            "fmap_base": self.fmap_base,
+            "width": self.width,
             "fmap_max": self.fmap_max,
             "channels": self.channels,
             "taps": self.taps,

@@ -6,6 +6,7 @@ import math
 import keras
 import tensorflow as tf
 
+from keras_models.backbone import GeneratorBackbone
 from keras_models.conditioning import unpack
 from keras_models.layers.equalized import EqualizedDense, bias_act
 from keras_models.layers.modulated_conv import ModulatedConv2D
@@ -14,12 +15,24 @@ from keras_models.layers.resample import DEFAULT_FILTER, check_taps, upsample_2d
 from keras_models.stylegan2.presets import preset_kwargs
 
 PIXEL_NORM_EPSILON = 1e-8
+# StyleGAN2's fmap_base (config F), the width of every full-size preset.
+DEFAULT_WIDTH = 16384
 
 
 def feature_maps(stage, fmap_base, fmap_max):
     """Channels at `stage` (resolution 2**(stage + 1)): fmap_base / 2**stage, clipped to
     [1, fmap_max]. Stage 1 is 4x4."""
     return int(min(max(fmap_base // 2**stage, 1), fmap_max))
+
+
+def scaling_width(width, fmap_base):
+    """The width of a StyleGAN2 backbone given as `width` or by its alias `fmap_base`."""
+    if width is not None and fmap_base is not None and width != fmap_base:
+        raise ValueError(
+            "`fmap_base` is another name of `width`; pass one of them. "
+            f"Received: width={width}, fmap_base={fmap_base}"
+        )
+    return int(width or fmap_base or DEFAULT_WIDTH)
 
 
 def resolution_log2(resolution):
@@ -262,7 +275,7 @@ class SynthesisNetwork(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="keras_models.stylegan2")
-class Generator(keras.Model):
+class Generator(GeneratorBackbone, keras.Model):
     """StyleGAN2 generator (Karras et al., 2020), config F with the skip architecture.
 
     ```python
@@ -300,13 +313,15 @@ class Generator(keras.Model):
         mapping_layers: layers of the mapping network (8).
         mapping_units: hidden features of the mapping network (`w_dim` when None).
         mapping_lrmul: learning-rate multiplier of the mapping network (0.01).
-        fmap_base, fmap_max: width; channels at resolution r are
-            min(fmap_base * 2 / r, fmap_max). Lower `fmap_base` to scale the model down.
+        width, fmap_max: channels at resolution r are min(width * 2 / r, fmap_max)
+            (`width` is StyleGAN2's `fmap_base`, 16384 when None). Lower `width` to scale
+            the model down.
         channels: image channels.
         taps: FIR up-sampling filter; (1, 3, 3, 1) is bilinear, (1, 1) nearest.
         style_mixing_prob: per-sample probability of style mixing in training.
         w_avg_beta: decay of the tracked average w.
         seed: int for reproducible noise and style mixing, or None.
+        fmap_base: another name of `width`.
         **kwargs: base `keras.Model` arguments (name, dtype, ...).
     """
 
@@ -319,13 +334,14 @@ class Generator(keras.Model):
         mapping_layers=8,
         mapping_units=None,
         mapping_lrmul=0.01,
-        fmap_base=16384,
+        width=None,
         fmap_max=512,
         channels=3,
         taps=DEFAULT_FILTER,
         style_mixing_prob=0.9,
         w_avg_beta=0.995,
         seed=None,
+        fmap_base=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -333,7 +349,7 @@ class Generator(keras.Model):
         self.latent_dim = int(latent_dim)
         self.w_dim = int(w_dim)
         self.num_classes = num_classes
-        self.fmap_base = int(fmap_base)
+        self.width = scaling_width(width, fmap_base)
         self.fmap_max = int(fmap_max)
         self.channels = int(channels)
         self.taps = check_taps(taps)
@@ -352,7 +368,7 @@ class Generator(keras.Model):
         self.synthesis = SynthesisNetwork(
             resolution,
             w_dim,
-            fmap_base=fmap_base,
+            fmap_base=self.width,
             fmap_max=fmap_max,
             channels=channels,
             taps=self.taps,
@@ -361,14 +377,22 @@ class Generator(keras.Model):
         )
         self.num_ws = self.synthesis.num_ws
         self.seed_generator = keras.random.SeedGenerator(seed, name="style_mixing_seed")
+        self._build_at_construction()
+
+    @property
+    def fmap_base(self):
+        """StyleGAN2's name of `width`."""
+        return self.width
+
+    argument_aliases = {"fmap_base": "width"}
 
     @classmethod
-    def from_preset(cls, name, **overrides):
-        """Builds the generator of preset `name` (see `PRESETS`), with `overrides`
-        replacing or adding constructor arguments (e.g. `fmap_base=128`)."""
-        return cls(**preset_kwargs(name, "generator", overrides))
+    def preset_arguments(cls, name):
+        return preset_kwargs(name, "generator")
 
     def build(self, input_shape):
+        if self.built:  # built by the constructor; building again would add weights
+            return
         z_shape = input_shape[0] if self.num_classes else input_shape
         self.mapping.build(z_shape)
         self.synthesis.build((None, self.num_ws, self.w_dim))
@@ -388,8 +412,6 @@ class Generator(keras.Model):
         z, labels = unpack(
             inputs, conditional=bool(self.num_classes), call="generator", first="latents"
         )
-        if not self.built:  # called directly, before the model
-            self.build(z.shape if labels is None else [z.shape, labels.shape])
         mixing = training and self.style_mixing_prob > 0
         if mixing:
             # One mapping pass over both latent batches.
@@ -440,7 +462,7 @@ class Generator(keras.Model):
             "mapping_layers": self.mapping.num_layers,
             "mapping_units": self.mapping.units,
             "mapping_lrmul": self.mapping.lrmul,
-            "fmap_base": self.fmap_base,
+            "width": self.width,
             "fmap_max": self.fmap_max,
             "channels": self.channels,
             "taps": self.taps,

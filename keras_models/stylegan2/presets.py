@@ -1,6 +1,7 @@
 """Named StyleGAN2 configurations: architecture plus the training recipe they came with.
 
-Each preset has a `"model"` part (arguments shared by `Generator` and `Discriminator`),
+Each preset has a `"model"` part (arguments shared by `Generator` and `Discriminator`;
+`width` is StyleGAN2's `fmap_base`),
 optional `"generator"` / `"discriminator"` parts, and a `"training"` part recording how
 the source trained it (for `keras_models.GAN`, `train.py` and users; the backbones
 ignore it), with the same keys as the BigGAN presets: Adam is
@@ -44,7 +45,7 @@ PRESETS = {
     # mirror augment, no lazy or path-length regularisation). Policy: the README's
     # "color,translation,cutout" for 10%/20% data (100% data uses "color,cutout").
     "cifar32": {
-        "model": {"resolution": 32, "fmap_base": 2048, "fmap_max": 512},
+        "model": {"resolution": 32, "width": 2048, "fmap_max": 512},
         "training": {
             "loss": "non_saturating",
             "r1_gamma": 0.1,
@@ -65,7 +66,7 @@ PRESETS = {
     # training/loss.py, whose loss there is ns_DiffAugment_r1: R1 with respect to the
     # un-augmented reals; mirror augment, EMA half-life 10 kimg from training_loop.py).
     "fewshot256": {
-        "model": {"resolution": 256, "fmap_base": 16384, "fmap_max": 512},
+        "model": {"resolution": 256, "width": 16384, "fmap_max": 512},
         "training": {
             "loss": "non_saturating",
             "r1_gamma": 10.0,
@@ -90,7 +91,7 @@ PRESETS = {
     # a separate step and rescales Adam by c = interval / (interval + 1); see the README's
     # differences table).
     "ffhq1024": {
-        "model": {"resolution": 1024, "fmap_base": 16384, "fmap_max": 512},
+        "model": {"resolution": 1024, "width": 16384, "fmap_max": 512},
         "training": {
             "loss": "non_saturating",
             "r1_gamma": 10.0,
@@ -109,7 +110,7 @@ PRESETS = {
 }
 
 
-def preset_kwargs(name, part, overrides):
+def preset_kwargs(name, part, overrides=None):
     """Constructor arguments of preset `name` for `part` ("generator" or
     "discriminator"), updated with `overrides`."""
     if name not in PRESETS:
@@ -117,4 +118,4 @@ def preset_kwargs(name, part, overrides):
             f"Unknown StyleGAN2 preset. Expected one of {sorted(PRESETS)}. Received: name={name!r}"
         )
     preset = copy.deepcopy(PRESETS[name])
-    return {**preset["model"], **preset.get(part, {}), **overrides}
+    return {**preset["model"], **preset.get(part, {}), **(overrides or {})}
