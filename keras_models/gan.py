@@ -748,9 +748,11 @@ class GAN(keras.Model):
         momenta = [layer.momentum for layer in layers]
         moments = [v for layer in layers for v in (layer.moving_mean, layer.moving_variance)]
         totals = [np.zeros(v.shape) for v in moments]
+        trainable = [layer.trainable for layer in layers]
         try:
             for layer in layers:  # moving statistics := those of the batch just seen
                 layer.momentum = 0.0
+                layer.trainable = True  # a frozen BatchNormalization never updates them
             for i in range(self.standing_statistics_batches):
                 latents = keras.random.normal((64, self.latent_dim), seed=i)
                 labels = None
@@ -760,8 +762,8 @@ class GAN(keras.Model):
                 for total, value in zip(totals, moments, strict=True):
                     total += np.asarray(value, np.float64)
         finally:
-            for layer, momentum in zip(layers, momenta, strict=True):
-                layer.momentum = momentum
+            for layer, momentum, was in zip(layers, momenta, trainable, strict=True):
+                layer.momentum, layer.trainable = momentum, was
         for variable, total in zip(moments, totals, strict=True):
             variable.assign(total / self.standing_statistics_batches)
 

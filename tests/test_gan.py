@@ -639,10 +639,19 @@ def test_the_ema_generator_samples_with_standing_statistics(tmp_path):
     gan = compile_gan(make_gan(generator=make_generator(batch_norm=True), ema_decay=0.9))
     # EMA weights that differ from G's, as after training: G's moving statistics (here
     # the initial 0 / 1) do not describe the EMA generator's activations.
-    for average in gan.ema_generator.trainable_weights:
-        average.assign(average * 1.5 + 0.1)
+    pairs = zip(gan.ema_generator.weights, gan.generator.weights, strict=True)
+    averages = [average for average, weight in pairs if weight.trainable]
+    assert averages
+    for average in averages:
+        average.assign(average * 1.2 + 0.05)
     latents = np.random.default_rng(0).normal(size=(64, LATENT_DIM)).astype("float32")
-    in_batch = gan.ema_generator(latents, training=True).numpy()  # the reference's sampling
+    # The reference's sampling: a trainable copy of the EMA generator in train mode.
+    reference = keras.models.clone_model(gan.ema_generator)
+    reference.set_weights(gan.ema_generator.get_weights())
+    for layer in reference.layers:  # (a frozen BatchNormalization uses moving statistics)
+        layer.trainable = True
+    in_batch = reference(latents, training=True).numpy()
+    assert not np.allclose(in_batch, gan.ema_generator(latents, training=False).numpy())
     alone = np.concatenate([gan.generate(latents[i : i + 1]).numpy() for i in range(64)])
     np.testing.assert_allclose(alone.mean(), in_batch.mean(), atol=0.03)
     np.testing.assert_allclose(alone.std(), in_batch.std(), rtol=0.05)
