@@ -95,13 +95,22 @@ def tfds_num_classes(name, label_key="label", data_dir=None):
 def _builder(name, data_dir, download, image_key):
     # Imported here: tfds is slow to import and image-folder users never need it.
     import tensorflow_datasets as tfds
+    from absl import logging
 
-    builder = tfds.builder(name, data_dir=data_dir)
-    # Checked without the network first: tfds would otherwise retry its downloads for
-    # minutes offline and leave a partial folder behind.
-    if not builder.is_prepared():
-        if not download:
+    # An unprepared dataset makes tfds warn that a version folder has no
+    # dataset_info.json; the error below says what to do instead.
+    verbosity = logging.get_verbosity()
+    logging.set_verbosity(logging.ERROR)
+    try:
+        builder = tfds.builder(name, data_dir=data_dir)
+        # Checked without the network first: tfds would otherwise retry its downloads
+        # for minutes offline and leave a partial folder behind.
+        prepared = builder.is_prepared()
+        if not prepared and not download:
             raise ValueError(not_prepared_message(name, builder))
+    finally:
+        logging.set_verbosity(verbosity)
+    if not prepared:
         builder.download_and_prepare()
     if image_key not in builder.info.features:
         raise ValueError(

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import logging
 import os
 
 import numpy as np
@@ -340,7 +341,9 @@ def test_a_locally_prepared_tfds_dataset_loads_through_the_real_tfds_code_path(t
     np.testing.assert_array_equal(np.bincount(labels, minlength=3), [4, 4, 4])
 
 
-def test_a_tfds_dataset_not_prepared_locally_fails_at_once_saying_how_to_prepare_it(tmp_path):
+def test_a_tfds_dataset_not_prepared_locally_fails_at_once_saying_how_to_prepare_it(
+    tmp_path, caplog
+):
     # Offline, tfds would retry its downloads for minutes and leave a partial folder.
     for load in (
         lambda: data.load_training_data("cifar10", 32, batch_size=4, data_dir=str(tmp_path)),
@@ -360,6 +363,7 @@ def test_a_tfds_dataset_not_prepared_locally_fails_at_once_saying_how_to_prepare
         ):
             assert advice in message, (advice, message)
     assert os.listdir(tmp_path) == []
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]  # the error says it
 
 
 def test_download_is_an_explicit_opt_in(tmp_path, monkeypatch):
