@@ -58,7 +58,10 @@ def assert_config_round_trip(obj):
     differently, e.g. a policy string for a parsed policy).
     """
     config = obj.get_config()
-    arguments = constructor_arguments(type(obj))
+    # Another name of an argument (e.g. StyleGAN2's `fmap_base` for `width`) is kept
+    # under the argument's own name.
+    aliases = getattr(type(obj), "argument_aliases", {})
+    arguments = [name for name in constructor_arguments(type(obj)) if name not in aliases]
     missing = [name for name in arguments if name not in config]
     assert not missing, f"{type(obj).__name__}.get_config() lacks {missing}"
     clone = obj.__class__.from_config(config)
