@@ -185,7 +185,7 @@ class Training:
                 config.batch_size * config.d_steps_per_g_step,
                 total_steps=config.total_steps,
                 initial_step=start,
-                metrics=("d_loss", "g_loss", "d_real_accuracy"),
+                metrics=("d_loss", "g_loss", "d_real_accuracy", "augment_p"),
             ),
             gan_callbacks.StopAtStep(config.total_steps, config.ckpt_every),
             gan_callbacks.NonFiniteGuard(checkpoint_dir=run.checkpoints),

@@ -40,9 +40,14 @@ SETTINGS = {
 
 def train(name, seed, steps, out):
     run_dir = os.path.join(out, f"{name.split()[0]}-{name.split('(')[-1].strip(')')}-s{seed}")
-    every = max(steps // 6, 1)
+    return run_demo(run_dir, SETTINGS[name], seed, steps, every=max(steps // 6, 1))
+
+
+def run_demo(run_dir, flags, seed, steps, every):
+    """Trains the demo preset with `flags` into `run_dir`, evaluating (and checkpointing)
+    every `every` steps; returns `(run_dir, report.json)`. A run finished before with the
+    same command is reused (seeds and settings can be added incrementally)."""
     command = [
-        sys.executable,
         os.path.join(ROOT, "train.py"),
         "--preset=demo",
         f"--run_dir={run_dir}",
@@ -52,17 +57,21 @@ def train(name, seed, steps, out):
         f"--ckpt_every={every}",
         f"--eval_every={every}",
         f"--sample_every={steps}",
-        *SETTINGS[name],
+        *flags,
     ]
     report_path = os.path.join(run_dir, "report.json")
-    if os.path.exists(report_path):  # finished before: reuse it (add seeds incrementally)
-        with open(report_path) as f:
-            report = json.load(f)
-        if report["config"]["steps"] == steps and report["config"]["seed"] == seed:
-            return run_dir, report
-    subprocess.run(command, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-    with open(report_path) as f:
-        return run_dir, json.load(f)
+    command_path = os.path.join(run_dir, "command.json")
+    finished = os.path.exists(report_path) and os.path.exists(command_path)
+    if not finished or _read_json(command_path) != command:
+        subprocess.run([sys.executable, *command], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+        with open(command_path, "w") as f:
+            json.dump(command, f)
+    return run_dir, _read_json(report_path)
+
+
+def _read_json(path):
+    with open(path) as f:
+        return json.load(f)
 
 
 def gray_square_fraction(images, size=16, threshold=0.08):

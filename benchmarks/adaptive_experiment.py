@@ -1,0 +1,140 @@
+"""Adaptive DiffAugment (ADA's controller on DiffAugment's p) vs p = 1 vs none, two sizes.
+
+    python benchmarks/adaptive_experiment.py [--steps 800] [--seeds 0,1] [--ada_kimg 4]
+
+Trains the demo model (unconditional BigGAN, width 8, 32 px, batch 16; 24 images held
+out) with identical seeds and budgets under three settings: no augmentation, DiffAugment
+`color,translation,cutout` at the paper's fixed p = 1, and the same policy with an
+adaptive p (`--augment_p=adaptive`, ADA's target 0.6 and interval 4, `--ada_kimg` scaled
+to the run), on two dataset sizes: the shipped emoji faces (145 training images) and
+every Noto emoji (about 1,900, built with `python -m keras_models.emoji build --set all`,
+which needs npm; without npm a 48-image subset of the faces is the small set instead).
+Run directories go to --runs (finished runs are reused). Writes, into --out (default
+benchmarks/results/adaptive, shown in the README): `results.md` (the table) and, per
+dataset size, `swd-<size>.png` and `d_gap-<size>.png` (mean and spread over seeds), and
+`p.png` (the adaptive p over training, every seed).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+
+import numpy as np
+from ablation import ROOT, plot, run_demo
+
+from keras_models import emoji
+from keras_models.report import strength_history
+
+SETTINGS = {
+    "none": ["--policy="],
+    "fixed p = 1": [],  # the demo's policy, color,translation,cutout
+    "adaptive p": ["--augment_p=adaptive"],
+}
+FIXED_P = {"none": "-", "fixed p = 1": "1"}  # the table's p column
+
+
+def datasets(runs):
+    """`{label: train.py flags}` of the two dataset sizes, smallest first."""
+    faces = ["--dataset=emoji_faces"]
+    large = os.path.join(runs, "emoji_all")
+    try:
+        if not os.path.exists(os.path.join(large, "manifest.json")):
+            emoji.build(large, "all")
+    except (RuntimeError, subprocess.CalledProcessError) as error:
+        print(f"Could not build the full emoji set ({error}); using a subset of the faces.")
+        return {"48 faces": [*faces, "--num_images=48"], "145 faces": faces}
+    with open(os.path.join(large, "manifest.json")) as f:
+        count = json.load(f)["count"] - 24  # the demo holds 24 out
+    return {"145 faces": faces, f"{count:,} emoji": [f"--dataset={large}"]}
+
+
+def slug(text):
+    return "".join(c if c.isalnum() else "_" for c in text).strip("_")
+
+
+def curves(reports, key, records):
+    """(kimg, mean, std) over seeds of `key` in each report's `records` list."""
+    values = np.array([[r[key] for r in report[records]] for _, report in reports])
+    config = reports[0][1]["config"]
+    kimg = np.array([r["step"] for r in reports[0][1][records]]) * config["batch_size"] / 1000
+    return kimg, values.mean(0), values.std(0)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=800)
+    parser.add_argument("--seeds", default="0,1", help="comma-separated seeds")
+    parser.add_argument("--ada_kimg", type=float, default=4.0)
+    parser.add_argument("--runs", default=os.path.join(ROOT, "runs", "adaptive"))
+    parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results", "adaptive"))
+    args = parser.parse_args(argv)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    every = max(args.steps // 8, 1)
+    os.makedirs(args.out, exist_ok=True)
+    os.makedirs(args.runs, exist_ok=True)
+
+    fmt = lambda v, d: f"{v.mean():.{d}f} ± {v.std():.{d}f}" if len(v) > 1 else f"{v[0]:.{d}f}"
+    rows, p_curves = [], {}
+    for size, data_flags in datasets(args.runs).items():
+        swd_curves, gap_curves = {}, {}
+        for setting, flags in SETTINGS.items():
+            if setting == "adaptive p":
+                flags = [*flags, f"--ada_kimg={args.ada_kimg:g}"]
+            reports = [
+                run_demo(
+                    os.path.join(args.runs, f"{slug(size)}-{slug(setting)}-s{seed}"),
+                    [*data_flags, *flags],
+                    seed,
+                    args.steps,
+                    every,
+                )
+                for seed in seeds
+            ]
+            swd_curves[setting] = curves(reports, "swd", "evaluations")
+            gap_curves[setting] = curves(reports, "accuracy_gap", "overfitting")
+            swd = np.array([[e["swd"] for e in r["evaluations"]] for _, r in reports])
+            gap = np.array([[e["accuracy_gap"] for e in r["overfitting"]] for _, r in reports])
+            half = gap.shape[1] // 2
+            batch = reports[0][1]["config"]["batch_size"]
+            p = []
+            for (run_dir, _), seed in zip(reports, seeds, strict=True):
+                history = strength_history(os.path.join(run_dir, "metrics.jsonl"))
+                if history:  # the adaptive runs
+                    kimg = np.array([r["step"] for r in history]) * batch / 1000
+                    values = np.array([r["augment_p"] for r in history])
+                    p_curves[f"{size}, seed {seed}"] = (kimg, values, np.zeros_like(values))
+                    p.append(values[-1])
+            p = np.array(p)
+            final_p = fmt(p, 3) if setting == "adaptive p" else FIXED_P[setting]
+            rows.append(
+                f"| {size} | {setting} | {fmt(swd[:, -1], 1)} | {fmt(swd.min(1), 1)} "
+                f"| {fmt(gap[:, -1], 3)} | {fmt(gap[:, half:].mean(1), 3)} | {final_p} |"
+            )
+        plot(swd_curves, f"SWD x 1e3, {size}", os.path.join(args.out, f"swd-{slug(size)}.png"))
+        plot(
+            gap_curves,
+            f"D sign accuracy: train - held-out, {size}",
+            os.path.join(args.out, f"d_gap-{slug(size)}.png"),
+        )
+    plot(p_curves, "adaptive p", os.path.join(args.out, "p.png"))
+
+    lines = [
+        f"{args.steps} steps x batch {batch} ({args.steps * batch / 1000:g} kimg), seeds {seeds}, "
+        f"adaptive: target 0.6, interval 4, ada_kimg {args.ada_kimg:g}; SWD x 1e3 (lower is "
+        "better), evaluated every "
+        f"{every} steps",
+        "",
+        "| data | setting | final SWD | best SWD | D gap, final | D gap, mean of 2nd half "
+        "| p at the end |",
+        "|---|---|---:|---:|---:|---:|---:|",
+        *rows,
+    ]
+    table = "\n".join(lines)
+    with open(os.path.join(args.out, "results.md"), "w") as f:
+        f.write(table + "\n")
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
