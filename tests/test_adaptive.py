@@ -5,13 +5,22 @@ flip, which keeps that mean: the sign of D on each real is known in advance what
 random draws, so p must follow the formula exactly.
 """
 
+import json
+import os
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from absl import flags
 
 import keras_models
 import tf_diffaug
+from keras_models import callbacks, config, recipes, report
+from keras_models.config import ConfigError
+from keras_models.metrics.evaluation import MetricResult
+from keras_models.run_dir import RunDirectory
+from tests.test_callbacks import _tensorboard
 from tests.test_case import assert_config_round_trip, two_replica_strategy
 from tests.test_gan import SIZE, compile_gan, make_gan
 
@@ -65,10 +74,11 @@ class PerStep(keras.callbacks.Callback):
         self.r_t.append(float(logs["r_t"]))
 
 
-def fit_steps(gan, reals, steps, **kwargs):
+def fit_steps(gan, reals, steps, callbacks_before=()):
     data = tf.data.Dataset.from_tensors(reals).repeat()
     record = PerStep()
-    gan.fit(data, epochs=1, steps_per_epoch=steps, verbose=0, callbacks=[record], **kwargs)
+    callbacks = [*callbacks_before, record]
+    gan.fit(data, epochs=1, steps_per_epoch=steps, verbose=0, callbacks=callbacks)
     return record
 
 
@@ -280,3 +290,77 @@ def test_strength_config_validation_and_gan_checks():
         make_gan(augment_mode="none", augment_strength=keras_models.AdaptiveStrength())
     with pytest.raises(ValueError, match="Expected `augment_strength` to be"):
         make_gan(augment_strength=0.5)
+
+
+# --- logs, metrics.jsonl, report.md, TensorBoard ------------------------------------------
+
+
+def test_fit_logs_p_to_tensorboard_metrics_jsonl_and_report(tmp_path, monkeypatch):
+    # SWD needs 16 px; this test is about what is recorded beside it.
+    result = MetricResult("swd", 1.0, None, {})
+    monkeypatch.setattr(callbacks, "evaluate_swd", lambda *args, **kwargs: result)
+    run = RunDirectory(str(tmp_path / "run"))
+    strength = keras_models.AdaptiveStrength(speed_kimg=0.04, interval=2, initial=0.5)
+    gan = compile_gan(adaptive_gan(strength))
+    reals = reals_with_signs([1] * BATCH)
+    evaluator = callbacks.MetricEvaluator(reals, every_n_steps=2, history_path=run.metrics_path)
+    board = keras.callbacks.TensorBoard(run.logs, update_freq=1)
+    record = fit_steps(gan, reals, 6, callbacks_before=[evaluator, board])
+    # Every record carries p and r_t of its step (the epoch logs keep the training value).
+    lines = [json.loads(line) for line in open(run.metrics_path)]
+    assert [(r["step"], r["augment_p"], r["r_t"]) for r in lines] == [
+        (step, record.p[step - 1], record.r_t[step - 1]) for step in (2, 4, 6)
+    ]
+    assert record.p[-1] == 1.0
+    # A step written twice (evaluated again after a resume) counts once, as last written.
+    with open(run.metrics_path, "a") as f:
+        f.write(json.dumps({**lines[1], "augment_p": 0.25}) + "\n")
+    assert [r["augment_p"] for r in report.strength_history(run.metrics_path)] == [
+        record.p[1],
+        0.25,
+        1.0,
+    ]
+    config = recipes.resolve("demo_adaptive")
+    report.write_report(run, config, {"augment_p": [1.0]}, evaluator.history)
+    text = open(run.report_path).read()
+    assert "| 6 | 1.0000 | 1.000 |" in text.split("adaptive p")[1]
+    assert "| augment_p |" not in text  # not among the metrics
+    events = _tensorboard(os.path.join(run.logs, "train"))
+    assert {"epoch_augment_p", "epoch_r_t"} <= set(events.Tags()["tensors"])
+
+
+# --- train.py configuration ---------------------------------------------------------------
+
+
+def test_augment_p_flag_and_config():
+    values = flags.FlagValues()
+    config.define_flags(values)
+    values(["train.py", "--augment_p=adaptive", "--ada_kimg=20", "--ada_interval=8"])
+    overrides = config.flag_overrides(values)
+    assert overrides == {"augment_p": "adaptive", "ada_kimg": 20.0, "ada_interval": 8}
+    values(["train.py", "--augment_p=0.5"])
+    assert values["augment_p"].value == 0.5
+    with pytest.raises(flags.IllegalFlagValueError, match="Expected a float or adaptive"):
+        values(["train.py", "--augment_p=sometimes"])
+
+    adaptive = recipes.build_gan(recipes.resolve("demo", {**overrides, "width": 1}))
+    strength = adaptive.augment_strength
+    assert (strength.target, strength.speed_kimg, strength.interval) == (0.6, 20.0, 8)
+    assert recipes.resolve("demo_adaptive").ada_kimg == 4.0
+    fixed = recipes.build_gan(recipes.resolve("demo", {"augment_p": 0.5, "width": 1}))
+    assert fixed.augment_strength is None and fixed.augment.probability == 0.5
+    assert all(
+        recipes.resolve(name).augment_p == 1.0
+        for name in recipes.RECIPES
+        if name != "demo_adaptive"
+    )
+    for overrides, message in (
+        ({"augment_p": 1.5}, "Expected augment_p 'adaptive' or a probability in [0, 1]."),
+        ({"augment_p": "always"}, "Received: augment_p='always'."),
+        ({"augment_p": "adaptive", "policy": ""}, "Expected a policy and an augment_mode"),
+        ({"ada_target": 1.5}, "Expected ada_target <= 1."),
+        ({"ada_kimg": 0}, "Expected ada_kimg > 0."),
+    ):
+        with pytest.raises(ConfigError) as error:
+            recipes.resolve("demo", overrides)
+        assert message in str(error.value)
