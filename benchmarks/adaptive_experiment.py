@@ -1,14 +1,16 @@
 """Adaptive DiffAugment (ADA's controller on DiffAugment's p) vs p = 1 vs none, two sizes.
 
     python benchmarks/adaptive_experiment.py [--steps 800] [--seeds 0,1] [--ada_kimg 4]
+        [--ada_targets 0.6]
 
 Trains the demo model (unconditional BigGAN, width 8, 32 px, batch 16; 24 images held
-out) with identical seeds and budgets under three settings: no augmentation, DiffAugment
+out) with identical seeds and budgets under these settings: no augmentation, DiffAugment
 `color,translation,cutout` at the paper's fixed p = 1, and the same policy with an
-adaptive p (`--augment_p=adaptive`, ADA's target 0.6 and interval 4, `--ada_kimg` scaled
-to the run), on two dataset sizes: the shipped emoji faces (145 training images) and
-every Noto emoji (about 1,900, built with `python -m keras_models.emoji build --set all`,
-which needs npm; without npm a 48-image subset of the faces is the small set instead).
+adaptive p (`--augment_p=adaptive`, ADA's interval 4, `--ada_kimg` scaled to the run,
+one setting per r_t target of `--ada_targets`: ADA's 0.6 by default), on two dataset
+sizes: the shipped emoji faces (145 training images) and every Noto emoji (about 1,900,
+built with `python -m keras_models.emoji build --set all`, which needs npm; without npm
+a 48-image subset of the faces is the small set instead).
 Run directories go to --runs (finished runs are reused). Writes, into --out (default
 benchmarks/results/adaptive, shown in the README): `results.md` (the table) and, per
 dataset size, `swd-<size>.png` and `d_gap-<size>.png` (mean and spread over seeds), and
@@ -26,12 +28,18 @@ from ablation import ROOT, plot, run_demo
 from keras_models import emoji
 from keras_models.report import strength_history
 
-SETTINGS = {
-    "none": ["--policy="],
-    "fixed p = 1": [],  # the demo's policy, color,translation,cutout
-    "adaptive p": ["--augment_p=adaptive"],
-}
 FIXED_P = {"none": "-", "fixed p = 1": "1"}  # the table's p column
+
+
+def settings(targets, ada_kimg):
+    """`{label: train.py flags}`: none, p = 1 (the demo's policy, color,translation,cutout)
+    and one adaptive setting per r_t target ("adaptive p" is ADA's 0.6)."""
+    result = {"none": ["--policy="], "fixed p = 1": []}
+    for target in targets:
+        label = "adaptive p" if target == 0.6 else f"adaptive p, target {target:g}"
+        extra = [] if target == 0.6 else [f"--ada_target={target:g}"]
+        result[label] = ["--augment_p=adaptive", f"--ada_kimg={ada_kimg:g}", *extra]
+    return result
 
 
 def datasets(runs):
@@ -66,10 +74,14 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=800)
     parser.add_argument("--seeds", default="0,1", help="comma-separated seeds")
     parser.add_argument("--ada_kimg", type=float, default=4.0)
+    parser.add_argument(
+        "--ada_targets", default="0.6", help="comma-separated r_t targets, one setting each"
+    )
     parser.add_argument("--runs", default=os.path.join(ROOT, "runs", "adaptive"))
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results", "adaptive"))
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
+    targets = [float(t) for t in args.ada_targets.split(",")]
     every = max(args.steps // 8, 1)
     os.makedirs(args.out, exist_ok=True)
     os.makedirs(args.runs, exist_ok=True)
@@ -78,9 +90,7 @@ def main(argv=None):
     rows, p_curves = [], {}
     for size, data_flags in datasets(args.runs).items():
         swd_curves, gap_curves = {}, {}
-        for setting, flags in SETTINGS.items():
-            if setting == "adaptive p":
-                flags = [*flags, f"--ada_kimg={args.ada_kimg:g}"]
+        for setting, flags in settings(targets, args.ada_kimg).items():
             reports = [
                 run_demo(
                     os.path.join(args.runs, f"{slug(size)}-{slug(setting)}-s{seed}"),
@@ -97,19 +107,21 @@ def main(argv=None):
             gap = np.array([[e["accuracy_gap"] for e in r["overfitting"]] for _, r in reports])
             half = gap.shape[1] // 2
             batch = reports[0][1]["config"]["batch_size"]
-            p = []
-            for (run_dir, _), seed in zip(reports, seeds, strict=True):
-                history = strength_history(os.path.join(run_dir, "metrics.jsonl"))
-                if history:  # the adaptive runs
+            final_p, mean_r_t = FIXED_P.get(setting), "-"
+            if final_p is None:  # adaptive: p and r_t from metrics.jsonl
+                p, r_t = [], []
+                for (run_dir, _), seed in zip(reports, seeds, strict=True):
+                    history = strength_history(os.path.join(run_dir, "metrics.jsonl"))
                     kimg = np.array([r["step"] for r in history]) * batch / 1000
                     values = np.array([r["augment_p"] for r in history])
-                    p_curves[f"{size}, seed {seed}"] = (kimg, values, np.zeros_like(values))
+                    p_curves[f"{size}, {setting}, seed {seed}"] = (kimg, values, 0 * values)
                     p.append(values[-1])
-            p = np.array(p)
-            final_p = fmt(p, 3) if setting == "adaptive p" else FIXED_P[setting]
+                    r_t.append(np.mean([r["r_t"] for r in history]))
+                final_p, mean_r_t = fmt(np.array(p), 3), fmt(np.array(r_t), 3)
             rows.append(
                 f"| {size} | {setting} | {fmt(swd[:, -1], 1)} | {fmt(swd.min(1), 1)} "
-                f"| {fmt(gap[:, -1], 3)} | {fmt(gap[:, half:].mean(1), 3)} | {final_p} |"
+                f"| {fmt(gap[:, -1], 3)} | {fmt(gap[:, half:].mean(1), 3)} | {final_p} "
+                f"| {mean_r_t} |"
             )
         plot(swd_curves, f"SWD x 1e3, {size}", os.path.join(args.out, f"swd-{slug(size)}.png"))
         plot(
@@ -121,13 +133,13 @@ def main(argv=None):
 
     lines = [
         f"{args.steps} steps x batch {batch} ({args.steps * batch / 1000:g} kimg), seeds {seeds}, "
-        f"adaptive: target 0.6, interval 4, ada_kimg {args.ada_kimg:g}; SWD x 1e3 (lower is "
-        "better), evaluated every "
-        f"{every} steps",
+        f"adaptive: interval 4, ada_kimg {args.ada_kimg:g} (r_t target 0.6 unless named); SWD "
+        f"x 1e3 (lower is better) and D's train - held-out sign accuracy gap evaluated every "
+        f"{every} steps; mean r_t over those evaluations",
         "",
         "| data | setting | final SWD | best SWD | D gap, final | D gap, mean of 2nd half "
-        "| p at the end |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| p at the end | mean r_t |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
         *rows,
     ]
     table = "\n".join(lines)
