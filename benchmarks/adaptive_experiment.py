@@ -26,7 +26,6 @@ import numpy as np
 from ablation import ROOT, plot, run_demo
 
 from keras_models import emoji
-from keras_models.report import strength_history
 
 FIXED_P = {"none": "-", "fixed p = 1": "1"}  # the table's p column
 
@@ -59,6 +58,19 @@ def datasets(runs):
 
 def slug(text):
     return "".join(c if c.isalnum() else "_" for c in text).strip("_")
+
+
+def logged(run_dir, tag):
+    """(steps, values) of a scalar the TensorBoard callback logged during training (the
+    GAN's `augment_p` and `r_t` every `ckpt_every // 10` steps)."""
+    import tensorflow as tf
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(os.path.join(run_dir, "logs", "train"), {"tensors": 0})
+    events.Reload()
+    series = events.Tensors(f"batch_{tag}")
+    steps = np.array([e.step for e in series])
+    return steps, np.array([float(tf.make_ndarray(e.tensor_proto)) for e in series])
 
 
 def curves(reports, key, records):
@@ -107,21 +119,22 @@ def main(argv=None):
             gap = np.array([[e["accuracy_gap"] for e in r["overfitting"]] for _, r in reports])
             half = gap.shape[1] // 2
             batch = reports[0][1]["config"]["batch_size"]
-            final_p, mean_r_t = FIXED_P.get(setting), "-"
-            if final_p is None:  # adaptive: p and r_t from metrics.jsonl
+            p_cells = [FIXED_P.get(setting), "-", "-"]
+            if p_cells[0] is None:  # adaptive: p and r_t as TensorBoard got them
                 p, r_t = [], []
                 for (run_dir, _), seed in zip(reports, seeds, strict=True):
-                    history = strength_history(os.path.join(run_dir, "metrics.jsonl"))
-                    kimg = np.array([r["step"] for r in history]) * batch / 1000
-                    values = np.array([r["augment_p"] for r in history])
-                    p_curves[f"{size}, {setting}, seed {seed}"] = (kimg, values, 0 * values)
-                    p.append(values[-1])
-                    r_t.append(np.mean([r["r_t"] for r in history]))
-                final_p, mean_r_t = fmt(np.array(p), 3), fmt(np.array(r_t), 3)
+                    steps, values = logged(run_dir, "augment_p")
+                    curve = (steps * batch / 1000, values, 0 * values)
+                    p_curves[f"{size}, {setting}, seed {seed}"] = curve
+                    p.append(values)
+                    r_t.append(logged(run_dir, "r_t")[1].mean())
+                p = np.array(p)
+                p_cells = [fmt(p[:, -1], 3), fmt(p.mean(1), 3), fmt(np.array(r_t), 3)]
             rows.append(
                 f"| {size} | {setting} | {fmt(swd[:, -1], 1)} | {fmt(swd.min(1), 1)} "
-                f"| {fmt(gap[:, -1], 3)} | {fmt(gap[:, half:].mean(1), 3)} | {final_p} "
-                f"| {mean_r_t} |"
+                f"| {fmt(gap[:, -1], 3)} | {fmt(gap[:, half:].mean(1), 3)} | "
+                + " | ".join(p_cells)
+                + " |"
             )
         plot(swd_curves, f"SWD x 1e3, {size}", os.path.join(args.out, f"swd-{slug(size)}.png"))
         plot(
@@ -135,11 +148,11 @@ def main(argv=None):
         f"{args.steps} steps x batch {batch} ({args.steps * batch / 1000:g} kimg), seeds {seeds}, "
         f"adaptive: interval 4, ada_kimg {args.ada_kimg:g} (r_t target 0.6 unless named); SWD "
         f"x 1e3 (lower is better) and D's train - held-out sign accuracy gap evaluated every "
-        f"{every} steps; mean r_t over those evaluations",
+        f"{every} steps; mean p and r_t over the values logged every {every // 10} steps",
         "",
         "| data | setting | final SWD | best SWD | D gap, final | D gap, mean of 2nd half "
-        "| p at the end | mean r_t |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| p at the end | mean p | mean r_t |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
         *rows,
     ]
     table = "\n".join(lines)
