@@ -310,7 +310,7 @@ class Training:
                 config.batch_size * config.d_steps_per_g_step,
                 total_steps=config.total_steps,
                 initial_step=start,
-                metrics=("d_loss", "g_loss", "d_real_accuracy"),
+                metrics=("d_loss", "g_loss", "d_real_accuracy", "augment_p"),
             ),
             gan_callbacks.StopAtStep(config.total_steps, config.ckpt_every, initial_step=start),
             keras.callbacks.TensorBoard(run.logs, update_freq=max(1, config.ckpt_every // 10)),

@@ -46,10 +46,10 @@ def train(name, seed, steps, out):
 def run_demo(run_dir, steps, seed, flags, evaluations=6):
     """Runs train.py's demo recipe with `flags` for `steps` steps (`evaluations` metric
     evaluations and checkpoints, one sample grid at the end) and returns its report.json;
-    a finished run of the same steps and seed is reused (add seeds incrementally)."""
+    a run finished before with the same command is reused (seeds and settings can be
+    added incrementally)."""
     every = max(steps // evaluations, 1)
     command = [
-        sys.executable,
         os.path.join(ROOT, "train.py"),
         "--preset=demo",
         f"--run_dir={run_dir}",
@@ -62,13 +62,17 @@ def run_demo(run_dir, steps, seed, flags, evaluations=6):
         *flags,
     ]
     report_path = os.path.join(run_dir, "report.json")
-    if os.path.exists(report_path):
-        with open(report_path) as f:
-            report = json.load(f)
-        if report["config"]["steps"] == steps and report["config"]["seed"] == seed:
-            return report
-    subprocess.run(command, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-    with open(report_path) as f:
+    command_path = os.path.join(run_dir, "command.json")
+    finished = os.path.exists(report_path) and os.path.exists(command_path)
+    if not finished or _read_json(command_path) != command:
+        subprocess.run([sys.executable, *command], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+        with open(command_path, "w") as f:
+            json.dump(command, f)
+    return _read_json(report_path)
+
+
+def _read_json(path):
+    with open(path) as f:
         return json.load(f)
 
 

@@ -77,6 +77,14 @@ def option(
     return dataclasses.field(default=default, metadata=metadata)
 
 
+def _check_augment_p(value):
+    if value == "adaptive" or (not isinstance(value, str) and 0 <= value <= 1):
+        return
+    raise ValueError(
+        f"Expected augment_p 'adaptive' or a probability in [0, 1]. Received: augment_p={value!r}."
+    )
+
+
 def _check_metrics(value):
     unknown = [m for m in value.split(",") if m and m not in METRICS]
     if unknown:
@@ -189,6 +197,19 @@ class TrainConfig:
         "Where the augmentation is applied (the paper's ablation).",
         choices=("diffaugment", "discriminator_only", "reals_only", "none"),
     )
+    augment_p: float | str = option(
+        1.0,
+        "Per-sample probability of each DiffAugment op: a float (the paper: 1), or "
+        "adaptive (ADA's controller: keras_models.AdaptiveStrength, see --ada_*).",
+        check=_check_augment_p,
+    )
+    ada_target: float = option(
+        0.6, "augment_p=adaptive: target of r_t = E[sign(D(reals))].", minimum=-1, maximum=1
+    )
+    ada_kimg: float = option(
+        500.0, "augment_p=adaptive: kimg shown to D in which p can go from 0 to 1.", above=0
+    )
+    ada_interval: int = option(4, "augment_p=adaptive: train steps between updates.", minimum=1)
     # --- the length, randomness and outputs
     kimg: float | None = option(
         None, "Training length in thousands of real images shown to D.", resumable=True, above=0
@@ -267,6 +288,12 @@ class TrainConfig:
                 f"Expected inception_weights (a path) for metrics={self.metrics!r} with "
                 f"feature_extractor={self.feature_extractor!r}: IS and Inception features "
                 "need --inception_weights=PATH. Received: none."
+            )
+        if self.augment_p == "adaptive" and (not self.policy or self.augment_mode == "none"):
+            problems.append(
+                "Expected a policy and an augment_mode other than none for "
+                f"augment_p='adaptive' (p drives the augmentation). Received: "
+                f"policy={self.policy!r}, augment_mode={self.augment_mode!r}."
             )
         presets = FAMILIES[self.model][0].PRESETS
         if self.model_preset not in presets:
@@ -363,6 +390,21 @@ def _field_problem(config, field):
 # --- command-line flags -----------------------------------------------------------------
 
 
+class _FloatOrAdaptiveParser(flags.ArgumentParser):
+    """A float, or the word adaptive."""
+
+    def parse(self, argument):
+        if isinstance(argument, str) and argument.strip().lower() == "adaptive":
+            return "adaptive"
+        try:
+            return float(argument)
+        except ValueError:
+            raise ValueError(f"Expected a float or adaptive. Received: {argument!r}") from None
+
+    def flag_type(self):
+        return "float or adaptive"
+
+
 class _BoolOrAutoParser(flags.BooleanParser):
     """true / false (like a boolean flag, so `--name` and `--noname` work) or auto."""
 
@@ -381,6 +423,7 @@ _PARSERS = {
     (float,): flags.FloatParser,
     (str,): flags.ArgumentParser,
     (bool, str): _BoolOrAutoParser,
+    (float, str): _FloatOrAdaptiveParser,
 }
 
 

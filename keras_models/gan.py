@@ -6,12 +6,15 @@ usually goes wrong silently: loss scaling by the global batch under `tf.distribu
 mixed-precision loss scaling, non-finite losses, and exact resume.
 """
 
+import inspect
+
 import keras
 import numpy as np
 import tensorflow as tf
 
 import tf_diffaug
 from keras_models import losses as gan_losses
+from keras_models.adaptive import AdaptiveStrength
 from keras_models.backbone import freeze_blocks
 from keras_models.conditioning import pack
 
@@ -141,6 +144,12 @@ class GAN(keras.Model):
     minibatch standard deviation) is run separately on each, as StyleGAN2 does. Backbones
     declare it with a `joint_discriminator_pass` attribute (BigGAN's is True).
 
+    Adaptive augmentation (ours, after ADA): with `augment_strength=AdaptiveStrength()`
+    the augmentation probability p is a non-trainable variable of the model, passed to
+    `augment` as `probability=p`; D's logits on the reals of each D step steer it toward
+    a target overfitting heuristic r_t (see `keras_models.AdaptiveStrength`), and `fit`
+    logs `augment_p` and `r_t`.
+
     Distribution, precision and randomness:
     - Per-sample losses are divided by the global batch (`tf.nn.compute_average_loss`),
       so a step on N replicas equals a step on one device with the same global batch.
@@ -172,6 +181,12 @@ class GAN(keras.Model):
         augment: any Keras layer called as `augment(images, training=True)`; None uses
             `tf_diffaug.DiffAugment("color,translation,cutout")`.
         augment_mode: "diffaugment", "discriminator_only", "reals_only" or "none".
+        augment_strength: None (`augment` as configured, e.g. DiffAugment's fixed
+            `probability`), or a `keras_models.AdaptiveStrength` whose p is passed to
+            every `augment` call as `probability=p` (a float32 scalar tensor): reals and
+            fakes, D and G steps, and the consistency images (not
+            `consistency_augment`). Any layer whose `call` takes a `probability`
+            keyword can be driven so; `fit` then logs `augment_p` and `r_t`.
         loss: "hinge", "non_saturating" or "wasserstein" (see `keras_models.losses`).
         r1_gamma: weight of the R1 penalty `r1_gamma / 2 * |dD/dx|^2`; 0 disables it.
         r1_interval: lazy regularisation: R1 is added every `r1_interval` steps and
@@ -216,6 +231,7 @@ class GAN(keras.Model):
         latent_dim,
         augment=None,
         augment_mode="diffaugment",
+        augment_strength=None,
         loss="hinge",
         r1_gamma=0.0,
         r1_interval=1,
@@ -257,6 +273,7 @@ class GAN(keras.Model):
         self.generator = generator
         self.discriminator = discriminator
         self.augment = augment if augment is not None else tf_diffaug.DiffAugment()
+        self.augment_strength = self._checked_strength(augment_strength, augment_mode)
         self.consistency_augment = consistency_augment
         self.latent_dim = int(latent_dim)
         self.augment_mode = augment_mode
@@ -331,7 +348,30 @@ class GAN(keras.Model):
         for layer in (self.augment, self.consistency_augment):
             if layer is not None and not layer.built:
                 layer.build(images.shape)
+        if self.augment_strength is not None and not self.augment_strength.built:
+            self.augment_strength.build()
         self.built = True
+
+    def _checked_strength(self, strength, augment_mode):
+        if strength is None:
+            return None
+        if not isinstance(strength, AdaptiveStrength):
+            raise ValueError(
+                "Expected `augment_strength` to be a keras_models.AdaptiveStrength or None. "
+                f"Received: augment_strength={strength!r}"
+            )
+        if augment_mode == "none":
+            raise ValueError(
+                "An `augment_strength` drives the augmentation of D's inputs, and "
+                "augment_mode='none' augments none. Received: augment_mode='none'"
+            )
+        if "probability" not in inspect.signature(self.augment.call).parameters:
+            raise ValueError(
+                "Expected an `augment` layer whose `call` takes a `probability` keyword "
+                "(as tf_diffaug.DiffAugment does), which `augment_strength` sets. Received: "
+                f"{type(self.augment).__name__}.call{inspect.signature(self.augment.call)}"
+            )
+        return strength
 
     def _clone_generator(self):
         """A copy of the generator whose weights are non-trainable EMA variables."""
@@ -394,9 +434,11 @@ class GAN(keras.Model):
         """The one place where D's inputs are augmented: `augment` when `role` is
         augmented under `augment_mode` (see the class docstring; "consistency" is always
         augmented, "clean" never)."""
-        if training and role in self._augmented_roles:
+        if not training or role not in self._augmented_roles:
+            return images
+        if self.augment_strength is None:
             return self.augment(images, training=True)
-        return images
+        return self.augment(images, training=True, probability=self.augment_strength.p.value)
 
     def _run_discriminator(self, images, labels, training):
         """The one place where D runs: on each batch of the list `images` (with the
@@ -546,11 +588,23 @@ class GAN(keras.Model):
         )
         for name in ("d_loss", "d_real_logits", "d_fake_logits", "d_real_accuracy"):
             self._track(name, logs[name], finite)
+        if self.augment_strength is not None:
+            self._count_real_signs(logs["d_real_logits"], finite)
         if self.r1_gamma:
             self._track("r1", logs["r1"], finite, tf.cast(r1_due, tf.float32))
         if self.consistency_weight:
             self._track("consistency", logs["consistency"], finite)
         return finite
+
+    def _count_real_signs(self, real_logits, finite):
+        """Adds the signs of D's logits on this D step's reals, summed over replicas, to
+        the adaptive strength's counts; a skipped step adds nothing."""
+        local = tf.stack(
+            [tf.reduce_sum(tf.sign(real_logits)), tf.cast(tf.size(real_logits), tf.float32)]
+        )
+        total = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, local)
+        total = tf.where(finite, total, tf.zeros_like(total))
+        _assign_on_replicas(self.augment_strength.accumulate(total[0], total[1]))
 
     def _generator_step(self, local_batch, real_labels):
         snapshot = self._snapshot_state()
@@ -623,7 +677,9 @@ class GAN(keras.Model):
         return [v for v in self.non_trainable_weights if id(v) not in skip]
 
     def _counters(self):
-        return [self.train_steps, self.nonfinite_streak]
+        """The model's own counters: checkpointed, and never restored by a skipped step."""
+        strength = [] if self.augment_strength is None else self.augment_strength.weights
+        return [self.train_steps, self.nonfinite_streak, *strength]
 
     def _snapshot_state(self):
         """`(variable, value)` pairs of the forward state before an update's passes."""
@@ -681,13 +737,16 @@ class GAN(keras.Model):
         bad = tf.cast(tf.logical_not(all_finite), "int64")
         # Keras averages metric results over replicas; every replica sees the same `bad`.
         self._trackers["nonfinite_steps"].update_state(tf.cast(bad, tf.float32))
-        _assign_on_replicas(
-            [
-                (self.train_steps, self.train_steps + 1),
-                (self.nonfinite_streak, (self.nonfinite_streak + 1) * bad),
-            ]
-        )
-        return self._metric_results()
+        assignments = [
+            (self.train_steps, self.train_steps + 1),
+            (self.nonfinite_streak, (self.nonfinite_streak + 1) * bad),
+        ]
+        if self.augment_strength is not None:
+            due = tf.equal((self.train_steps + 1) % self.augment_strength.interval, 0)
+            assignments += self.augment_strength.adjust(due)
+        _assign_on_replicas(assignments)
+        extra = {} if self.augment_strength is None else self.augment_strength.logs()
+        return self._metric_results(extra)
 
     def test_step(self, data):
         """Losses, logits and D's accuracy on un-augmented reals and fakes of G."""
@@ -708,8 +767,9 @@ class GAN(keras.Model):
             self._trackers[name].update_state(values)
         return self._metric_results()
 
-    def _metric_results(self):
-        results = {m.name: m.result() for m in self.metrics}
+    def _metric_results(self, extra=None):
+        """The trackers' results, and `extra` logs (e.g. the current `augment_p`)."""
+        results = {**{m.name: m.result() for m in self.metrics}, **(extra or {})}
         if self.distribute_strategy.extended._in_multi_worker_mode():
             # Keras 3 reduces each log across workers with `reduce(MEAN, axis=0)`, which
             # fails on scalars (tensorflow/tensorflow#72388); a (1,) log reduces to a scalar.
@@ -848,7 +908,8 @@ class GAN(keras.Model):
     def checkpoint_items(self):
         """Everything a resume needs, for `tf.train.Checkpoint(**gan.checkpoint_items())`:
         every weight of both networks and of the EMA generator, both optimizers (call
-        `compile` first), the step and non-finite counters, the seed-generator states,
+        `compile` first), the step and non-finite counters, the adaptive strength's p
+        and counts (`augment_strength`), the seed-generator states,
         and every other weight of the model (e.g. a regulariser's moving average).
 
         Weights are listed explicitly, by position: TensorFlow's checkpoint graph does not
@@ -863,6 +924,8 @@ class GAN(keras.Model):
             "train_steps": self.train_steps,
             "nonfinite_streak": self.nonfinite_streak,
         }
+        if self.augment_strength is not None:
+            items["augment_strength"] = list(self.augment_strength.weights)
         if self.ema_generator is not None:
             items["ema_generator_weights"] = list(self.ema_generator.weights)
         listed = {id(w) for weights in items.values() if isinstance(weights, list) for w in weights}

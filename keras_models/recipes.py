@@ -13,6 +13,7 @@ import keras
 
 import tf_diffaug
 from keras_models import stylegan2
+from keras_models.adaptive import AdaptiveStrength
 from keras_models.config import FAMILIES, FIELDS, TrainConfig
 from keras_models.gan import GAN
 
@@ -138,6 +139,15 @@ RECIPES = {
     },
 }
 
+# The demo with ADA's adaptive p driving DiffAugment (ours, not the paper's, which keeps
+# p = 1). ada_kimg is scaled to the run: p can cross [0, 1] in a sixth of its 24 kimg
+# (ADA's 500 kimg is meant for runs of thousands of kimg).
+RECIPES["demo_adaptive"] = {
+    "source": "this project's, not the paper's: the demo with an adaptive DiffAugment "
+    "probability (keras_models.AdaptiveStrength, after ADA)",
+    "config": {**RECIPES["demo"]["config"], "augment_p": "adaptive", "ada_kimg": 4.0},
+}
+
 
 def is_subset(percent, num_images):
     """Whether a run trains on part of its dataset (the scripts' -0.1 / -0.2 rows)."""
@@ -242,12 +252,23 @@ def build_gan(config, num_classes=None):
         g_regularizer = stylegan2.PathLengthRegularizer(
             weight=config.pl_weight, interval=config.pl_interval
         )
+    adaptive = config.augment_p == "adaptive"
+    augment_strength = None
+    if adaptive:
+        augment_strength = AdaptiveStrength(
+            target=config.ada_target, speed_kimg=config.ada_kimg, interval=config.ada_interval
+        )
+    augment = None
+    if policy:
+        probability = 1.0 if adaptive else config.augment_p
+        augment = tf_diffaug.DiffAugment(policy, probability=probability, seed=config.seed)
     gan = GAN(
         generator,
         discriminator,
         latent_dim=generator.latent_dim,
-        augment=tf_diffaug.DiffAugment(policy, seed=config.seed) if policy else None,
+        augment=augment,
         augment_mode=config.augment_mode if policy else "none",
+        augment_strength=augment_strength,
         # A stream of its own, beside the latents' (seed) and the samples' (seed + 1).
         consistency_augment=(
             tf_diffaug.DiffAugment(consistency_policy, seed=config.seed + 2)

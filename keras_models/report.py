@@ -1,7 +1,8 @@
 """What a run writes for people to read: its report and a preview of its augmentation.
 
 `write_report` writes `report.md` (the configuration, the last epoch's logs, the metrics
-over training and D's overfitting signal) and `report.json` (the same, for scripts such
+over training, the adaptive augmentation probability over training and D's overfitting
+signal) and `report.json` (the same, for scripts such
 as benchmarks/ablation.py); `write_augmentation_preview` shows what D sees of the data.
 """
 
@@ -13,6 +14,9 @@ import numpy as np
 import tf_diffaug
 from keras_models.callbacks import image_grid, save_png
 from tf_diffaug.augment import parse_policy
+
+# What `MetricEvaluator` records of an adaptive strength beside the metrics.
+STRENGTH_LOGS = ("augment_p", "r_t")
 
 
 def write_report(run_dir, config, history, evaluations=(), overfitting=(), initial_weights=None):
@@ -58,8 +62,20 @@ def write_report(run_dir, config, history, evaluations=(), overfitting=(), initi
             f"| {r['step']} | {name} | {value:.4f} |"
             for r in evaluations
             for name, value in r.items()
-            if name != "step" and isinstance(value, float)
+            if name not in ("step", *STRENGTH_LOGS) and isinstance(value, float)
         ]
+    strength = strength_history(run_dir.metrics_path)
+    if strength:
+        lines += [
+            "",
+            "## Augmentation probability over training (adaptive p)",
+            "",
+            "r_t: mean sign of D's logits on the reals of the last adjustment interval.",
+            "",
+            "| step | p | r_t |",
+            "|---:|---:|---:|",
+        ]
+        lines += [f"| {r['step']} | {r['augment_p']:.4f} | {r['r_t']:.3f} |" for r in strength]
     if overfitting:
         lines += ["", "## Discriminator overfitting signal (sign accuracy on reals)", ""]
         lines += ["| step | train | held-out | gap |", "|---:|---:|---:|---:|"]
@@ -79,6 +95,21 @@ def write_report(run_dir, config, history, evaluations=(), overfitting=(), initi
     }
     with open(os.path.join(run_dir.path, "report.json"), "w") as f:
         json.dump(report, f, indent=1, default=float)
+
+
+def strength_history(metrics_path):
+    """`{"step", "augment_p", "r_t"}` records of a run's `metrics.jsonl` (the whole run,
+    across resumes; a step evaluated again after a resume counts once, as last
+    written), or [] without an adaptive strength."""
+    if not os.path.exists(metrics_path):
+        return []
+    by_step = {}
+    with open(metrics_path, encoding="utf-8") as f:
+        for line in f:
+            record = json.loads(line)
+            if "augment_p" in record:
+                by_step[record["step"]] = {k: record[k] for k in ("step", *STRENGTH_LOGS)}
+    return [by_step[step] for step in sorted(by_step)]
 
 
 def write_augmentation_preview(path, images, policy, seed, count=8):

@@ -1,6 +1,7 @@
 """A validated DiffAugment policy and the functional entry point `diff_augment`."""
 
 import dataclasses
+import numbers
 
 import keras
 import numpy as np
@@ -63,6 +64,11 @@ def parse_policy(policy):
     return tuple(expanded)
 
 
+def _check_probability(probability):
+    if not 0.0 <= float(probability) <= 1.0:
+        raise ValueError(f"`probability` must be in [0, 1]. Received: probability={probability}")
+
+
 @dataclasses.dataclass(frozen=True)
 class Policy:
     """A parsed, validated DiffAugment policy.
@@ -96,10 +102,7 @@ class Policy:
         ):
             if not 0.0 < float(ratio) <= 1.0:
                 raise ValueError(f"`{name}` must be in (0, 1]. Received: {name}={ratio}")
-        if not 0.0 <= float(probability) <= 1.0:
-            raise ValueError(
-                f"`probability` must be in [0, 1]. Received: probability={probability}"
-            )
+        _check_probability(probability)
         if data_format not in DATA_FORMATS:
             raise ValueError(
                 f"`data_format` must be one of {DATA_FORMATS}. "
@@ -135,12 +138,25 @@ class Policy:
             return tf.transpose(images, (0, 2, 3, 1))
         return images
 
-    def sample(self, images, base_seed):
-        """Draws the transformation dict for `images` from a (2,) int seed tensor."""
+    def sample(self, images, base_seed, probability=None):
+        """Draws the transformation dict for `images` from a (2,) int seed tensor.
+
+        Args:
+            images: the batch (only its shape is used).
+            base_seed: int tensor of shape (2,).
+            probability: None (the policy's own), a Python float, or a scalar tensor
+                or variable (e.g. an adaptive strength; always gated, since its value
+                is only known when the graph runs).
+        """
         images = self._to_nhwc(self.check_images(images))
         batch = tf.shape(images)[0]
         sizes = Sizes.of(images, self.translation_ratio, self.cutout_ratio)
-        gated = self.probability < 1.0
+        probability = self.probability if probability is None else probability
+        if isinstance(probability, numbers.Real):
+            _check_probability(probability)
+            gated = probability < 1.0
+        else:
+            probability, gated = tf.cast(probability, tf.float32), True
         count = sum(OPS[name].num_draws + gated for name in self.ops)
         draw = random.Draw(base_seed, batch, count)
         params = {}
@@ -148,7 +164,7 @@ class Policy:
             op = OPS[name]
             values = op.sample(draw, sizes)
             if gated:
-                applied = draw.uniform(0.0, 1.0) < self.probability
+                applied = draw.uniform(0.0, 1.0) < probability
                 if op.identity is None:
                     params[f"{name}_applied"] = applied
                 else:

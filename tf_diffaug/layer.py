@@ -28,6 +28,12 @@ class DiffAugment(keras.layers.Layer):
     saturation 1, contrast 1, translation (0, 0), flip False, rotate90 0); cutout, which
     has none, records skipped samples in a bool `"cutout_applied"` entry.
 
+    The probability can also be given per call, as a float or as a scalar tensor or
+    variable: `augment(images, training=True, probability=p)`. This is how
+    `keras_models.GAN` drives it with an adaptive strength (`keras_models.AdaptiveStrength`);
+    a tensor is always gated (its value is only known when the graph runs), while the
+    default `probability=1.0` adds no gating op at all.
+
     Unlike Keras's preprocessing layers this layer does not cast its inputs to the
     layer's compute dtype: the output dtype is always the input dtype, so it can sit
     between a mixed-precision generator and discriminator.
@@ -72,20 +78,23 @@ class DiffAugment(keras.layers.Layer):
     def probability(self):
         return self.policy.probability
 
-    def get_random_transformation(self, images, training=True, seed=None):
+    def get_random_transformation(self, images, training=True, seed=None, probability=None):
         """Draws per-sample parameters for `images`.
 
         Args:
             images: the batch to be augmented (only its shape is used).
             training: None is returned when False (the identity).
             seed: None (the layer's own generator), an int or a `SeedGenerator`.
+            probability: None (the layer's `probability`), a float in [0, 1] or a
+                float scalar tensor or variable.
 
         Returns:
             A dict of tensors keyed by op name, or None when not training.
         """
         if not training:
             return None
-        return self.policy.sample(images, base_seed(self.seed_generator if seed is None else seed))
+        seed = base_seed(self.seed_generator if seed is None else seed)
+        return self.policy.sample(images, seed, probability)
 
     def transform_images(self, images, transformation, training=True):
         """Applies `transformation` (from `get_random_transformation`) to `images`."""
@@ -93,15 +102,16 @@ class DiffAugment(keras.layers.Layer):
             return images
         return self.policy.apply(images, transformation)
 
-    def call(self, images, training=True):
+    def call(self, images, training=True, probability=None):
         if not training:
             return images
-        return self.transform_images(images, self.get_random_transformation(images))
+        transformation = self.get_random_transformation(images, probability=probability)
+        return self.transform_images(images, transformation)
 
     def compute_output_shape(self, input_shape):
         return input_shape
 
-    def compute_output_spec(self, images, training=True):
+    def compute_output_spec(self, images, training=True, probability=None):
         return keras.KerasTensor(images.shape, dtype=images.dtype)
 
     def get_config(self):
