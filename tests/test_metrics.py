@@ -335,6 +335,17 @@ def test_sliced_wasserstein_of_a_set_and_its_copy_is_zero():
     assert metrics.sliced_wasserstein(real, real[::-1].copy(), seed=5) > 0.0
 
 
+def test_sliced_wasserstein_of_a_collapsed_generator_is_finite():
+    # Constant fakes (a collapsed generator) have zero-std channels: ProGAN's division
+    # gives NaN, which would read as divergence. Their normalised patches are all 0, so
+    # the distance is that of the reals' normalised patches to the origin.
+    real = np.random.default_rng(4).uniform(-1, 1, size=(8, 32, 32, 3)).astype(np.float32)
+    flat = np.full_like(real, 0.25)
+    collapsed = metrics.sliced_wasserstein(real, flat, seed=2)
+    assert np.isfinite(collapsed) and collapsed > metrics.sliced_wasserstein(real, real[::-1])
+    assert metrics.sliced_wasserstein(flat, flat.copy()) == 0.0
+
+
 def _biased_mmd2(x, y):
     """The V-statistic (diagonal terms kept): positive on average even for P == Q."""
     k = lambda a, b: (a @ b.T / a.shape[1] + 1.0) ** 3

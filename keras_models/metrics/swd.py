@@ -13,7 +13,8 @@ coarsest level is 16 px (32 px images: scales 32 and 16; 64 px: 64, 32, 16):
    distribution of each set's descriptors (and so the distance between two independent
    sets) as ProGAN's, and only removes the distance that patch sampling alone adds;
 2. each set's descriptors are normalised per channel (mean 0, std 1 over all its
-   patches and pixels);
+   patches and pixels); a constant channel (e.g. a collapsed generator's) stays 0,
+   where ProGAN's division by a zero std gives NaN;
 3. distance: for 4 repeats, 128 random unit directions; project both sets, sort each
    projection, average |sorted_real - sorted_fake|; average over repeats;
 4. each scale's distance is multiplied by 1e3; the result is their mean ("SWDx1e3_avg").
@@ -83,7 +84,8 @@ def _descriptors(level, ys, xs):
     offsets = np.arange(-half, half + 1)
     patches = level[image, ys + offsets[None, :, None], xs + offsets[None, None, :]]
     patches = patches - patches.mean(axis=(0, 1, 2))
-    patches = patches / patches.std(axis=(0, 1, 2))
+    std = patches.std(axis=(0, 1, 2))
+    patches = patches / np.where(std > 0, std, 1.0)
     return patches.reshape(count, -1)
 
 
