@@ -42,7 +42,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from ablation import ROOT, mean_std, plot, run_demo, samples_of  # noqa: E402
+from ablation import ROOT, SETTINGS, mean_std, plot, run_demo, samples_of  # noqa: E402
 
 MEMORISED = 0.3  # train - held-out sign accuracy of a discriminator that memorises
 METRIC_FLAGS = [
@@ -53,16 +53,6 @@ METRIC_FLAGS = [
 ]
 REGIME = {"steps": 2000, "flags": ["--num_images=100", "--holdout=69", *METRIC_FLAGS]}
 FACES_FLOORS = "noto faces (169)"
-SETTINGS = {
-    "none": ["--policy="],
-    "diffaugment (translation,cutout)": ["--policy=translation,cutout"],
-    "diffaugment (color,translation,cutout)": ["--policy=color,translation,cutout"],
-    "reals_only": ["--policy=color,translation,cutout", "--augment_mode=reals_only"],
-    "discriminator_only": [
-        "--policy=color,translation,cutout",
-        "--augment_mode=discriminator_only",
-    ],
-}
 DATA_CURVE = {"sizes": (100, 300, None), "holdout": 400}
 ALL_FLOORS = "noto all (1911)"
 CURVE_SETTINGS = ("none", "diffaugment (translation,cutout)")
