@@ -238,21 +238,23 @@ def data_curve(args, seeds, floors):
                 *amount,
                 *SETTINGS[name],
             ]
-            fid, swd = [], []
+            fid, swd, gap = [], [], []
             for seed in seeds:
                 run_dir = os.path.join(args.runs, f"data{size or 'all'}-{slug(name)}-s{seed}")
-                run_demo(run_dir, args.steps, seed, flags, evaluations=4)
+                report = run_demo(run_dir, args.steps, seed, flags, evaluations=4)
+                gap.append(history(report, "overfitting", "accuracy_gap")[1][-1])
                 fakes = samples_of(run_dir, num=holdout)
                 fid.append(frechet_distance(features[seed], extractor(fakes)[0]))
                 swd.append(sliced_wasserstein(reference[seed], fakes, seed=seed))
-            values[name] = (fid, swd)
+            values[name] = (fid, swd, gap)
             points[name].append((size or 1911 - holdout, np.mean(fid), np.std(fid)))
         base, aug = values[CURVE_SETTINGS[0]], values[CURVE_SETTINGS[1]]
         rows.append(
             f"| {size or 1911 - holdout} | {mean_std(base[0])} | {mean_std(aug[0])} "
             f"| {marked(base[0], aug[0], floor_at(floors, ALL_FLOORS, 'fid', holdout))} "
             f"| {mean_std(base[1])} | {mean_std(aug[1])} "
-            f"| {marked(base[1], aug[1], floor_at(floors, ALL_FLOORS, 'swd', holdout))} |"
+            f"| {marked(base[1], aug[1], floor_at(floors, ALL_FLOORS, 'swd', holdout))} "
+            f"| {mean_std(base[2], 2)} | {mean_std(aug[2], 2)} |"
         )
     curves = {n: tuple(np.array(v).T) for n, v in points.items()}
     plot(
@@ -267,8 +269,8 @@ def data_curve(args, seeds, floors):
         f"{holdout} samples of the EMA generator against the {holdout} held-out images "
         f"(floor at N = {floor_at(floors, ALL_FLOORS, 'fid', holdout).num}).\n",
         "| training images | FID none | FID DiffAugment (t,c) | Δ FID | SWD none "
-        "| SWD DiffAugment (t,c) | Δ SWD |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| SWD DiffAugment (t,c) | Δ SWD | D gap none | D gap DiffAugment (t,c) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         *rows,
     ]
 

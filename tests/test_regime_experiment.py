@@ -33,7 +33,7 @@ def test_floor_at_takes_the_largest_measured_size_not_above_the_one_used():
     floors[("d", "swd", 100)] = floor(100, 0.0, metric="swd")
     assert regime.floor_at(floors, "d", "fid", 100).num == 84
     assert regime.floor_at(floors, "d", "fid", 64).num == 64
-    assert regime.floor_at(floors, "d", "fid", 70).num == 64
+    assert regime.floor_at(floors, "d", "fid", 80).num == 64  # not the nearer 84
     with pytest.raises(ValueError, match=r"at <= 10 images.*\[16, 64, 84\]"):
         regime.floor_at(floors, "d", "fid", 10)
 
