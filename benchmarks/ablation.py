@@ -98,7 +98,7 @@ def samples_of(run_dir, num=256):
     return serve(latents=tf.constant(latents))["images"].numpy()
 
 
-def plot(curves, ylabel, path):
+def plot(curves, ylabel, path, xlabel="real images shown to D (thousands)"):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -108,7 +108,7 @@ def plot(curves, ylabel, path):
     for name, (x, mean, spread) in curves.items():
         ax.plot(x, mean, label=name)
         ax.fill_between(x, mean - spread, mean + spread, alpha=0.2)
-    ax.set_xlabel("real images shown to D (thousands)")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=7)
     fig.tight_layout()
