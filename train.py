@@ -196,8 +196,8 @@ class Training:
         if FLAGS.deterministic:
             tf.config.experimental.enable_op_determinism()
         keras.utils.set_random_seed(config.seed)
-        if config.mixed_precision:
-            keras.mixed_precision.set_global_policy(config.mixed_precision)
+        self.precision = devices.resolve_precision(config.mixed_precision)
+        keras.mixed_precision.set_global_policy(self.precision[0])
         with strategy.scope():
             self.gan = recipes.build_gan(config, self.reals.num_classes)
         print("\n".join(self.summary(strategy)))
@@ -255,7 +255,8 @@ class Training:
             f"{gan.generator.count_params():,} + D {gan.discriminator.count_params():,} "
             "parameters.",
             f"Device: {device}, --strategy={FLAGS.strategy} ({strategy.num_replicas_in_sync} "
-            f"replica(s)); XLA {xla} ({devices.jit_reason(config.jit_compile)}).",
+            f"replica(s)); XLA {xla} ({devices.jit_reason(config.jit_compile)}); "
+            f"precision {self.precision[0]} ({self.precision[1]}).",
             f"Length: {config.total_steps:,} steps of {per_step} images "
             f"({config.total_steps * per_step / 1000:g} kimg), a checkpoint every "
             f"{config.ckpt_every:,} steps.",

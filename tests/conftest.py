@@ -21,3 +21,13 @@ def tfds_data_dir(tmp_path_factory):
     from tests import tfds_local
 
     return tfds_local.prepare(tmp_path_factory.mktemp("tensorflow_datasets"))
+
+
+@pytest.fixture(autouse=True)
+def _float32_policy():
+    """train.py sets Keras's global dtype policy (e.g. mixed_bfloat16 by --mixed_precision=
+    auto); each test starts from float32."""
+    yield
+    import keras
+
+    keras.config.set_dtype_policy("float32")

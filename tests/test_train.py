@@ -8,11 +8,12 @@ import socket
 import subprocess
 import sys
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_models import recipes
+from keras_models import devices, recipes
 from keras_models.run_dir import RunDirectory, RunDirError
 from tests import tfds_local
 
@@ -123,6 +124,23 @@ def test_every_preset_dry_runs_without_downloading_or_writing(preset, extra, tmp
     with tfds_local.mock_prepared(num_examples=4):
         assert dry_run(*args) is None
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    ("bfloat16_flags", "args", "policy", "reason"),
+    [
+        (["avx512_bf16"], (), "mixed_bfloat16", "auto: CPU with native bfloat16 (avx512_bf16)"),
+        ([], (), "float32", "auto: CPU without native bfloat16"),
+        (["avx512_bf16"], ("--mixed_precision=float32",), "float32", "--mixed_precision=float32"),
+    ],
+)
+def test_the_precision_follows_the_cpu_unless_given(
+    bfloat16_flags, args, policy, reason, monkeypatch, capsys
+):
+    monkeypatch.setattr(devices, "native_bfloat16_flags", lambda cpuinfo: bfloat16_flags)
+    dry_run(*TINY, *args)
+    assert keras.config.dtype_policy().name == policy  # the networks were built under it
+    assert f"; precision {policy} ({reason})." in capsys.readouterr().out
 
 
 def test_dry_run_reads_a_locally_prepared_tfds_dataset(tfds_data_dir, tmp_path, capsys):
