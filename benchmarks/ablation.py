@@ -43,11 +43,12 @@ def train(name, seed, steps, out):
     return run_dir, run_demo(run_dir, steps, seed, SETTINGS[name])
 
 
-def run_demo(run_dir, steps, seed, flags, evaluations=6):
+def run_demo(run_dir, steps, seed, flags, evaluations=6, precision="float32"):
     """Runs train.py's demo recipe with `flags` for `steps` steps (`evaluations` metric
     evaluations and checkpoints, one sample grid at the end) and returns its report.json;
     a run finished before with the same command is reused (seeds and settings can be
-    added incrementally)."""
+    added incrementally). `precision` is pinned (not --mixed_precision=auto) so that the
+    results do not depend on the machine's CPU."""
     every = max(steps // evaluations, 1)
     command = [
         os.path.join(ROOT, "train.py"),
@@ -59,6 +60,7 @@ def run_demo(run_dir, steps, seed, flags, evaluations=6):
         f"--ckpt_every={every}",
         f"--eval_every={every}",
         f"--sample_every={steps}",
+        f"--mixed_precision={precision}",
         *flags,
     ]
     report_path = os.path.join(run_dir, "report.json")
