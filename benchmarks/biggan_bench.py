@@ -3,6 +3,7 @@ against the previous implementation in the same run), how close the step is to t
 machine's arithmetic peak, and G forward throughput.
 
     python benchmarks/biggan_bench.py [--width 16] [--repeats 3] [--steps 2] [--iters 3]
+        [--authors_code DIR --authors_python PYTHON]
 
 Training step: `keras_models.GAN.fit` with the preset's recipe (4 D steps of batch 50 per
 G step, hinge loss, Adam(2e-4, 0, 0.999, epsilon 1e-8), EMA, DiffAugment
@@ -11,8 +12,8 @@ G step, hinge loss, Adam(2e-4, 0, 0.999, epsilon 1e-8), EMA, DiffAugment
 [fakes, reals] per D step. "previous" is the implementation before those two changes:
 the D steps unrolled and two D calls per D step (`compact_d_steps=False`,
 `joint_discriminator_pass=False`). Time to first step is the wall time of the first
-`fit` step (tracing, Grappler or XLA compilation, one step); step time is timed over
-`--steps` steps afterwards. Forward: images/s of the full-width "cifar32" generator
+`fit` step (tracing, Grappler or XLA compilation, one step); step time is the median
+step of `--steps` steps afterwards, timed by a callback around each step. Forward: images/s of the full-width "cifar32" generator
 (4.3M parameters) at batch 50 in inference mode. Trials are interleaved across variants
 and the median of `--repeats` is reported, so that a shared, noisy machine affects all
 variants alike; compare the ratio columns, not the absolute numbers.
@@ -24,12 +25,19 @@ float32 rate of a 2048 x 2048 matmul, timed in the same trials. A step near that
 bound by arithmetic, not by overheads: only less arithmetic, or cheaper arithmetic, makes
 it faster. The "mixed_bfloat16" row is the current step under Keras's `mixed_bfloat16`
 policy (float32 weights, bfloat16 activations), which is faster on CPUs with AVX-512 BF16
-or AMX instructions and slower on others.
+or AMX instructions and slower on others (train.py's `--mixed_precision=auto` picks it
+where the CPU has them).
+
+Reference: with `--authors_code`, every trial also times one iteration of the authors'
+PyTorch code at the same width, batch and D steps (`authors_biggan_step.py`, in
+`--authors_python`), alone on the cores after ours, and the precision table gives our
+step time as a fraction of theirs (issue 15's target: at most 0.5x).
 """
 
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import time
 
@@ -128,10 +136,44 @@ def training_dataset():
     return tf.data.Dataset.from_tensors((images, labels)).repeat()
 
 
-def time_fit(gan, dataset, steps):
+class StepTimes(keras.callbacks.Callback):
+    """The wall time of each training step: `fit`'s set-up and tear-down (up to about a
+    second at the end, while tf.data's iterator is released) are not a step's."""
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.times.append(time.perf_counter() - self.start)
+
+    def on_train_begin(self, logs=None):
+        self.times = []
+
+
+def time_first_step(gan, dataset):
+    """Wall time of a first `fit` step: tracing, Grappler or XLA compilation, one step."""
     start = time.perf_counter()
-    gan.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
-    return (time.perf_counter() - start) / steps
+    gan.fit(dataset, steps_per_epoch=1, epochs=1, verbose=0)
+    return time.perf_counter() - start
+
+
+def time_steps(gan, dataset, steps):
+    """The median wall time of `steps` training steps in one `fit`."""
+    timer = StepTimes()
+    gan.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0, callbacks=[timer])
+    return statistics.median(timer.times)
+
+
+def authors_iteration(args):
+    """Seconds of one iteration of the authors' PyTorch code (`authors_biggan_step.py` in
+    `args.authors_python`), or None without --authors_code."""
+    if not args.authors_code:
+        return None
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "authors_biggan_step.py")
+    command = [args.authors_python, script, "--code", args.authors_code]
+    command += ["--width", str(args.width), "--iters", str(args.steps)]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return float(output.rsplit("iteration seconds:", 1)[1])
 
 
 def make_forward(generator, jit):
@@ -145,6 +187,14 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=2)
     parser.add_argument("--iters", type=int, default=3)
     parser.add_argument("--modes", default="graph,xla", help="graph, xla or both")
+    parser.add_argument(
+        "--authors_code",
+        help="DiffAugment-biggan-cifar of mit-han-lab/data-efficient-gans: also time the "
+        "authors' PyTorch iteration (authors_biggan_step.py)",
+    )
+    parser.add_argument(
+        "--authors_python", default=sys.executable, help="a Python with torch, for it"
+    )
     args = parser.parse_args(argv)
 
     dataset = training_dataset()
@@ -153,7 +203,7 @@ def main(argv=None):
     if "graph" in args.modes.split(","):
         runs.append(BF16)
         gans[BF16] = make_gan(args.width, False, policy="mixed_bfloat16")
-    first_step = {run: time_fit(gans[run], dataset, 1) for run in runs}  # traces, compiles
+    first_step = {run: time_first_step(gans[run], dataset) for run in runs}
     flops = train_step_flops(args.width, dataset)
     generator = Generator.from_preset("cifar32")
     rng = np.random.default_rng(1)
@@ -168,9 +218,12 @@ def main(argv=None):
     step_times = {run: [] for run in runs}
     throughput = {mode: [] for mode in modes}
     peak = []
+    authors = []
     for _ in range(args.repeats):
         for run in runs:
-            step_times[run].append(time_fit(gans[run], dataset, args.steps))
+            step_times[run].append(time_steps(gans[run], dataset, args.steps))
+        if args.authors_code:  # alone on the cores: PyTorch slows down when they are shared
+            authors.append(authors_iteration(args))
         for mode in modes:
             throughput[mode].append(len(z) / seconds_per_call(forwards[mode], (z, y), args.iters))
         peak.append(matmul_rate(args.iters))
@@ -205,14 +258,23 @@ def main(argv=None):
     if BF16 in runs:
         print(f"\nRoofline (graph mode): {flops / 1e9:.0f} GFLOP per step; float32 matmul peak")
         print(f"{peak / 1e9:.0f} GFLOP/s\n")
-        print("| precision | step time (ms) | GFLOP/s | of the matmul peak | speed-up |")
-        print("|---|---:|---:|---:|---:|")
+        reference = statistics.median(authors) if authors else None
+        columns = " | of the authors' PyTorch time" if reference else ""
+        print(f"| precision | step time (ms) | GFLOP/s | of the matmul peak | speed-up{columns} |")
+        print("|---|---:|---:|---:|---:|" + "---:|" * bool(reference))
         base = step[("graph", "current")]
         for name, run in (("float32", ("graph", "current")), ("mixed_bfloat16", BF16)):
             achieved = flops / step[run]
+            versus = f" {step[run] / reference:.2f}x |" if reference else ""
             print(
                 f"| {name} | {1e3 * step[run]:.0f} | {achieved / 1e9:.0f} | "
-                f"{achieved / peak:.0%} | {base / step[run]:.2f}x |"
+                f"{achieved / peak:.0%} | {base / step[run]:.2f}x |{versus}"
+            )
+        if reference:
+            print(
+                f"\nThe authors' PyTorch iteration (float32, the same width, batch and D "
+                f"steps): {1e3 * reference:.0f} ms, median of {len(authors)} trials "
+                f"({', '.join(f'{1e3 * t:.0f}' for t in authors)})."
             )
 
 
