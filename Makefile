@@ -57,7 +57,7 @@ evidence: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[experiments]'
 	$(BIN)/python benchmarks/regime_experiment.py
 
-# mixed_bfloat16 vs float32 on the regime experiment's setting, 3 seeds (about 40 CPU
+# mixed_bfloat16 vs float32 on the regime experiment's setting, 3 seeds (about 25
 # minutes on 2 cores): is --mixed_precision=auto's bfloat16 on such CPUs as good?
 precision-experiment: $(STAMP)
 	$(BIN)/python benchmarks/precision_experiment.py
