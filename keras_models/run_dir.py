@@ -210,7 +210,7 @@ class RunDirectory:
         differs from the `saved` config dict. A field the saved run predates counts as
         its default, so that adding a field keeps older runs resumable."""
         compared = {
-            name: (saved.get(name, field.default), getattr(config, name))
+            name: (_saved_value(saved, name, field.default), getattr(config, name))
             for name, field in FIELDS.items()
             if name not in RESUMABLE_FIELDS
         }
@@ -263,3 +263,13 @@ def restore_latest(manager, checkpoint):
                 stacklevel=2,
             )
     return None
+
+
+# Values that older runs saved and that now have a name: a run saved with
+# mixed_precision None trained in float32.
+_RENAMED_VALUES = {"mixed_precision": {None: "float32"}}
+
+
+def _saved_value(saved, name, default):
+    value = saved.get(name, default)
+    return _RENAMED_VALUES[name].get(value, value) if name in _RENAMED_VALUES else value

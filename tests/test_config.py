@@ -96,6 +96,13 @@ def test_a_field_the_saved_run_predates_counts_as_its_default():
         RunDirectory.check_compatible(older, recipes.resolve("demo", {"r1_interval": 16}))
 
 
+def test_a_run_saved_before_auto_precision_resumes_in_float32():
+    older = {**recipes.resolve("demo").to_dict(), "mixed_precision": None}  # it ran in float32
+    RunDirectory.check_compatible(older, recipes.resolve("demo", {"mixed_precision": "float32"}))
+    with pytest.raises(RunDirError, match="mixed_precision: 'float32' -> 'auto'"):
+        RunDirectory.check_compatible(older, recipes.resolve("demo"))
+
+
 def test_config_json_round_trips():
     resolved = recipes.resolve("stylegan2_cifar10", {"percent": 10, "jit_compile": "auto"})
     assert TrainConfig.from_dict(json.loads(json.dumps(resolved.to_dict()))) == resolved
