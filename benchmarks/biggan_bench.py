@@ -13,8 +13,9 @@ G step, hinge loss, Adam(2e-4, 0, 0.999, epsilon 1e-8), EMA, DiffAugment
 the D steps unrolled and two D calls per D step (`compact_d_steps=False`,
 `joint_discriminator_pass=False`). Time to first step is the wall time of the first
 `fit` step (tracing, Grappler or XLA compilation, one step); step time is the median
-step of `--steps` steps afterwards, timed by a callback around each step. Forward: images/s of the full-width "cifar32" generator
-(4.3M parameters) at batch 50 in inference mode. Trials are interleaved across variants
+step of `--steps` steps afterwards, timed by a callback around each step. Forward:
+images/s of the full-width "cifar32" generator (4.3M parameters) at batch 50 in
+inference mode. Trials are interleaved across variants
 and the median of `--repeats` is reported, so that a shared, noisy machine affects all
 variants alike; compare the ratio columns, not the absolute numbers.
 
