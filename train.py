@@ -27,6 +27,7 @@ import os
 import re
 import sys
 import tempfile
+import warnings
 
 from absl import app, flags, logging
 
@@ -471,8 +472,14 @@ def parse_flags(argv):
         exit_with_usage_error(error)
 
 
+def one_line_warning(message, category, filename, lineno, line=None):
+    """A warning as the user reads it: its message, not the library line that raised it."""
+    return f"{category.__name__}: {message}\n"
+
+
 def run():
     """Console-script entry point (`tf-diffaug-train`)."""
+    warnings.formatwarning = one_line_warning
     app.run(main, flags_parser=parse_flags)
 
 

@@ -477,6 +477,18 @@ def test_start_up_prints_a_summary_without_native_log_lines(tmp_path):
     assert re.search(r"^I\d{4} ", result.stderr, re.M), result.stderr[-3000:]
 
 
+def test_warnings_print_as_one_line_without_the_library_source(tmp_path):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "train.lock").write_text(f"999999 {socket.gethostname()}")  # a dead process
+    result = run_train(*TINY, f"--run_dir={run_dir}", "--steps=2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    taken_over = f"UserWarning: Taking over the lock {run_dir / 'train.lock'} of process 999999"
+    lines = result.stderr.splitlines()
+    assert any(line.startswith(taken_over) for line in lines), result.stderr
+    assert not any(".py:" in line or line.startswith("  ") for line in lines), result.stderr
+
+
 def test_resuming_drops_the_metrics_rows_after_the_checkpoint_and_a_torn_row(tmp_path):
     run = RunDirectory(str(tmp_path))
     rows = [json.dumps({"step": step, "swd": 1.0}) + "\n" for step in (2, 4, 6)]
