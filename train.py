@@ -243,10 +243,8 @@ class Training:
             source = f"tfds, {config.percent or 100:g}% of the train split"
         classes = f", {reals.num_classes} classes" if reals.num_classes else ""
         width = f" width {config.width}" if config.width else ""
-        accelerators = [
-            d.device_type for d in tf.config.list_logical_devices() if d.device_type != "CPU"
-        ]
-        device = f"{len(accelerators)} {accelerators[0]}" if accelerators else "CPU"
+        accelerators = devices.accelerators()
+        device = f"{len(accelerators)} {accelerators[0].device_type}" if accelerators else "CPU"
         xla = "on" if gan.jit_compile else "off"
         per_step = config.batch_size * config.d_steps_per_g_step
         return [

@@ -30,7 +30,8 @@ def make_strategy(name, tpu=None):
 NATIVE_BFLOAT16_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
-def _accelerators():
+def accelerators():
+    """The logical GPU/TPU devices (after `make_strategy`, a TPU's too)."""
     return [d for d in tf.config.list_logical_devices() if d.device_type != "CPU"]
 
 
@@ -38,9 +39,9 @@ def jit_reason(jit_compile):
     """Why the train step is (not) compiled with XLA, for the start-up summary."""
     if jit_compile != "auto":
         return f"--jit_compile={str(jit_compile).lower()}"
-    accelerators = _accelerators()
-    if accelerators:
-        return f"auto: {accelerators[0].device_type} found"
+    found = accelerators()
+    if found:
+        return f"auto: {found[0].device_type} found"
     return "auto: no GPU or TPU, and on CPU graph mode is faster"
 
 
@@ -70,9 +71,9 @@ def resolve_precision(mixed_precision, cpuinfo="/proc/cpuinfo"):
     """
     if mixed_precision != "auto":
         return mixed_precision, f"--mixed_precision={mixed_precision}"
-    accelerators = _accelerators()
-    if accelerators:
-        return "float32", f"auto: {accelerators[0].device_type} found"
+    found = accelerators()
+    if found:
+        return "float32", f"auto: {found[0].device_type} found"
     flags = native_bfloat16_flags(cpuinfo)
     if flags:
         return "mixed_bfloat16", f"auto: CPU with native bfloat16 ({flags[0]})"

@@ -39,9 +39,7 @@ def test_auto_precision_on_a_cpu_depends_on_its_bfloat16_instructions(tmp_path, 
 
 
 def test_auto_precision_is_float32_on_an_accelerator(tmp_path, monkeypatch):
-    monkeypatch.setattr(
-        devices, "_accelerators", lambda: [types.SimpleNamespace(device_type="GPU")]
-    )
+    monkeypatch.setattr(devices, "accelerators", lambda: [types.SimpleNamespace(device_type="GPU")])
     path = cpuinfo(tmp_path, INTEL_SAPPHIRE_RAPIDS)
     assert devices.resolve_precision("auto", path) == ("float32", "auto: GPU found")
 
