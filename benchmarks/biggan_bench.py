@@ -167,9 +167,7 @@ def time_steps(gan, dataset, steps):
 
 def authors_iteration(args):
     """Seconds of one iteration of the authors' PyTorch code (`authors_biggan_step.py` in
-    `args.authors_python`), or None without --authors_code."""
-    if not args.authors_code:
-        return None
+    `args.authors_python`, on `args.authors_code`)."""
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "authors_biggan_step.py")
     command = [args.authors_python, script, "--code", args.authors_code]
     command += ["--width", str(args.width), "--iters", str(args.steps)]

@@ -22,8 +22,16 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from ablation import ROOT, SETTINGS, mean_std, run_demo  # noqa: E402
-from regime_experiment import FACES_FLOORS, REGIME, floor_at, history, marked, slug  # noqa: E402
+from ablation import SETTINGS, mean_std, run_demo  # noqa: E402
+from regime_experiment import (  # noqa: E402
+    FACES_FLOORS,
+    REGIME,
+    add_regime_arguments,
+    floor_at,
+    history,
+    marked,
+    slug,
+)
 
 from keras_models.metrics import load_noise_floors  # noqa: E402
 
@@ -51,14 +59,7 @@ def final_metrics(args, name, precision, seeds):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=REGIME["steps"])
-    parser.add_argument("--width", type=int, default=8, help="BigGAN width (G and D)")
-    parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
-    parser.add_argument("--runs", default=os.path.join(ROOT, "runs", "precision"))
-    parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results", "precision"))
-    parser.add_argument(
-        "--floors", default=os.path.join(ROOT, "benchmarks", "results", "metric_noise.json")
-    )
+    add_regime_arguments(parser, "precision", seeds_help="comma-separated seeds")
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     floors = load_noise_floors(args.floors)

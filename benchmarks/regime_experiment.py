@@ -275,13 +275,24 @@ def data_curve(args, seeds, floors):
     ]
 
 
+def add_regime_arguments(parser, name, seeds_help):
+    """The flags of an experiment on the regime's setting: its length, width and seeds,
+    and its runs, results and noise-floor paths (`name`: the runs' and results' folder)."""
+    parser.add_argument("--steps", type=int, default=REGIME["steps"])
+    parser.add_argument("--width", type=int, default=8, help="BigGAN width (G and D)")
+    parser.add_argument("--seeds", default="0,1,2", help=seeds_help)
+    parser.add_argument("--runs", default=os.path.join(ROOT, "runs", name))
+    parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results", name))
+    parser.add_argument(
+        "--floors", default=os.path.join(ROOT, "benchmarks", "results", "metric_noise.json")
+    )
+
+
 def main(argv=None):
     from keras_models.metrics import load_noise_floors
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=REGIME["steps"])
-    parser.add_argument("--width", type=int, default=8, help="BigGAN width (G and D)")
-    parser.add_argument("--seeds", default="0,1,2", help="comma-separated regime seeds")
+    add_regime_arguments(parser, "regime", seeds_help="comma-separated regime seeds")
     parser.add_argument("--curve_seeds", default="0", help="comma-separated data-curve seeds")
     parser.add_argument(
         "--long",
@@ -289,11 +300,6 @@ def main(argv=None):
         help="also 50 and 1,000 images, and seeds 0,1,2 on the data curve",
     )
     parser.add_argument("--skip_curve", action="store_true", help="only the regime table")
-    parser.add_argument("--runs", default=os.path.join(ROOT, "runs", "regime"))
-    parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results", "regime"))
-    parser.add_argument(
-        "--floors", default=os.path.join(ROOT, "benchmarks", "results", "metric_noise.json")
-    )
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     curve_seeds = [int(s) for s in args.curve_seeds.split(",")]
