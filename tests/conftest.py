@@ -17,8 +17,8 @@ tf.config.set_logical_device_configuration(_cpus[0], [tf.config.LogicalDeviceCon
 
 @pytest.fixture(scope="session")
 def tfds_data_dir(tmp_path_factory):
-    """A tfds data folder holding `tests.tfds_local`'s dataset, prepared for real."""
-    from tests import tfds_local
+    """A tfds data folder holding `tests.helpers.tfds_local`'s dataset, prepared for real."""
+    from tests.helpers import tfds_local
 
     return tfds_local.prepare(tmp_path_factory.mktemp("tensorflow_datasets"))
 

@@ -1,6 +1,5 @@
 """The README's code blocks marked `<!-- tested -->` run and work (see also test_gan.py)."""
 
-import pathlib
 import re
 import subprocess
 
@@ -9,15 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 import tf_diffaug
-
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
-MARKER = "<!-- tested -->"
-
-
-def readme_blocks():
-    text = README.read_text()
-    return re.findall(re.escape(MARKER) + r"\n```python\n(.*?)```", text, re.DOTALL)
+from tests.helpers.readme import README, ROOT, readme_blocks
 
 
 def test_train_step_snippet_augments_reals_and_fakes_and_trains_both_networks():

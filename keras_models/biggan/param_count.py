@@ -12,7 +12,7 @@ from keras_models.biggan.model import Discriminator, Generator
 from keras_models.biggan.presets import PRESETS
 
 # compare_gan resnet_biggan_test.py (= BigGAN-PyTorch at G_ch = D_ch = 96). No published
-# count exists for the DiffAugment CIFAR setting; tests/test_biggan.py derives it by hand.
+# count exists for the DiffAugment CIFAR setting; tests/keras_models/biggan/test_biggan.py derives it by hand.
 PUBLISHED = {"imagenet128": (70_433_988, 87_982_370)}
 
 

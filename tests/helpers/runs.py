@@ -1,0 +1,43 @@
+"""train.py in a subprocess at a tiny size, and what its checkpoints hold."""
+
+import os
+import pathlib
+import subprocess
+import sys
+
+import tensorflow as tf
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+# A tiny, fast configuration of the demo recipe (tiny BigGAN on the shipped emoji faces).
+TINY = [
+    "--preset=demo",
+    "--width=2",
+    "--resolution=32",
+    "--batch_size=4",
+    "--holdout=8",
+    "--num_eval_images=16",
+    "--jit_compile=false",
+    "--deterministic",
+]
+
+
+def run_train(*args, env=None, timeout=600):
+    """train.py in a subprocess; `env` adds variables (a None value removes one)."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
+    return subprocess.run(
+        [sys.executable, str(ROOT / "train.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env={k: v for k, v in env.items() if v is not None},
+    )
+
+
+def checkpoint_values(run_dir, step):
+    reader = tf.train.load_checkpoint(os.path.join(run_dir, "checkpoints", f"ckpt-{step}"))
+    return {
+        n: reader.get_tensor(n)
+        for n in reader.get_variable_to_shape_map()
+        if not n.startswith("_CHECKPOINTABLE")
+    }
