@@ -5,8 +5,8 @@ It follows the reference code's approach (mit-han-lab/data-efficient-gans,
 gathers columns with `gather_nd`; cutout builds the square's indices with a meshgrid and
 zeroes them through `scatter_nd`. Parameters are passed in (same dict as
 `tf_diffaug.DiffAugment.get_random_transformation`) so that both implementations do
-exactly the same work in the benchmark, and `tests/benchmarks/test_reference_port.py` checks that the
-two agree.
+exactly the same work in the benchmark, and `tests/benchmarks/test_reference_port.py`
+checks that the two agree.
 """
 
 import tensorflow as tf

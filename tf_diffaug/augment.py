@@ -2,12 +2,14 @@
 
 import dataclasses
 import numbers
+from collections.abc import Sequence
+from typing import TypeAlias
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from tf_diffaug import random
+from tf_diffaug import draws
 from tf_diffaug.color import ColorAffine
 from tf_diffaug.geometry import Geometry, Sizes
 from tf_diffaug.registry import COLOR, GEOMETRY, GROUPS, OPS
@@ -16,20 +18,48 @@ from tf_diffaug.transform import transform
 DEFAULT_POLICY = "color,translation,cutout"
 DATA_FORMATS = ("channels_last", "channels_first")
 
+PolicySpec: TypeAlias = str | Sequence[str] | None
+"""A policy as users write it: comma-separated op names, a list of them, or None."""
+ImagesLike: TypeAlias = tf.Tensor | np.ndarray
+"""A batch of float images: a tensor or anything `tf.convert_to_tensor` takes."""
+Transformation: TypeAlias = dict[str, tf.Tensor]
+"""Per-sample parameters keyed by op name (see `tf_diffaug.registry`)."""
+Seed: TypeAlias = int | keras.random.SeedGenerator | None
+"""None (Keras's global generator), an int, or a `keras.random.SeedGenerator`."""
 
-def list_ops():
+
+def list_ops() -> list[str]:
     """Returns the op names accepted in a policy, in their canonical order.
 
     `"color"` is also accepted and expands to `brightness,saturation,contrast`.
+
+    Returns:
+        The op names, e.g. `["brightness", "saturation", "contrast", "translation", ...]`.
     """
     return list(OPS)
 
 
-def parse_policy(policy):
-    """Turns a policy (comma-separated string or list of names) into a tuple of op names.
+def parse_policy(policy: PolicySpec) -> tuple[str, ...]:
+    """Turns a policy into the tuple of op names it applies, in order.
+
+    Names are stripped and lower-cased, empty names are skipped, and the shorthand
+    `"color"` expands to `brightness, saturation, contrast` in place:
+
+    ```python
+    tf_diffaug.parse_policy("color, Cutout")
+    # ('brightness', 'saturation', 'contrast', 'cutout')
+    ```
+
+    Args:
+        policy: comma-separated op names, a list or tuple of them (see `list_ops()`),
+            or None (no op).
+
+    Returns:
+        The op names; empty for None or an empty string.
 
     Raises:
-        ValueError: for unknown or repeated names.
+        ValueError: for a policy of another type, unknown names (the message lists the
+            valid ones), or a name given twice (also through `"color"`).
     """
     if policy is None:
         return ()
@@ -40,7 +70,7 @@ def parse_policy(policy):
             f"{type(policy).__name__})"
         )
     names = policy.split(",") if isinstance(policy, str) else list(policy)
-    expanded = []
+    expanded: list[str] = []
     for name in (str(n).strip().lower() for n in names):
         if not name:
             continue
@@ -64,7 +94,7 @@ def parse_policy(policy):
     return tuple(expanded)
 
 
-def _check_probability(probability):
+def _check_probability(probability: float | numbers.Real) -> None:
     if not 0.0 <= float(probability) <= 1.0:
         raise ValueError(f"`probability` must be in [0, 1]. Received: probability={probability}")
 
@@ -81,7 +111,7 @@ class Policy:
         data_format: "channels_last" (NHWC) or "channels_first" (NCHW).
     """
 
-    ops: tuple
+    ops: tuple[str, ...]
     probability: float = 1.0
     translation_ratio: float = 0.125
     cutout_ratio: float = 0.5
@@ -90,12 +120,27 @@ class Policy:
     @classmethod
     def create(
         cls,
-        policy=DEFAULT_POLICY,
-        probability=1.0,
-        translation_ratio=0.125,
-        cutout_ratio=0.5,
-        data_format="channels_last",
-    ):
+        policy: PolicySpec = DEFAULT_POLICY,
+        probability: float = 1.0,
+        translation_ratio: float = 0.125,
+        cutout_ratio: float = 0.5,
+        data_format: str = "channels_last",
+    ) -> "Policy":
+        """Validates the arguments and parses `policy` (see `parse_policy`).
+
+        Args:
+            policy: op names, as `parse_policy` takes them.
+            probability: in [0, 1].
+            translation_ratio: in (0, 1].
+            cutout_ratio: in (0, 1].
+            data_format: one of `DATA_FORMATS`.
+
+        Returns:
+            The `Policy`.
+
+        Raises:
+            ValueError: for an argument out of range or an invalid policy.
+        """
         for name, ratio in (
             ("translation_ratio", translation_ratio),
             ("cutout_ratio", cutout_ratio),
@@ -116,8 +161,12 @@ class Policy:
             data_format,
         )
 
-    def check_images(self, images):
-        """Validates rank and dtype; returns the images as a tensor."""
+    def check_images(self, images: ImagesLike) -> tf.Tensor:
+        """Validates rank and dtype; returns the images as a tensor.
+
+        Raises:
+            ValueError: for images that are not rank 4 or not floating point.
+        """
         images = tf.convert_to_tensor(images)
         if images.shape.rank != 4:
             raise ValueError(
@@ -133,12 +182,17 @@ class Policy:
             )
         return images
 
-    def _to_nhwc(self, images):
+    def _to_nhwc(self, images: tf.Tensor) -> tf.Tensor:
         if self.data_format == "channels_first":
             return tf.transpose(images, (0, 2, 3, 1))
         return images
 
-    def sample(self, images, base_seed, probability=None):
+    def sample(
+        self,
+        images: ImagesLike,
+        base_seed: tf.Tensor,
+        probability: float | tf.Tensor | tf.Variable | None = None,
+    ) -> Transformation:
         """Draws the transformation dict for `images` from a (2,) int seed tensor.
 
         Args:
@@ -147,6 +201,10 @@ class Policy:
             probability: None (the policy's own), a Python float, or a scalar tensor
                 or variable (e.g. an adaptive strength; always gated, since its value
                 is only known when the graph runs).
+
+        Returns:
+            The parameters keyed by op name (see `tf_diffaug.registry`), plus a bool
+            `"<name>_applied"` entry for a gated op without identity parameters.
         """
         images = self._to_nhwc(self.check_images(images))
         batch = tf.shape(images)[0]
@@ -158,8 +216,8 @@ class Policy:
         else:
             probability, gated = tf.cast(probability, tf.float32), True
         count = sum(OPS[name].num_draws + gated for name in self.ops)
-        draw = random.Draw(base_seed, batch, count)
-        params = {}
+        draw = draws.Draw(base_seed, batch, count)
+        params: Transformation = {}
         for name in self.ops:
             op = OPS[name]
             values = op.sample(draw, sizes)
@@ -173,8 +231,19 @@ class Policy:
             params[name] = values
         return params
 
-    def apply(self, images, params):
-        """Applies the ops with the given parameters; deterministic and differentiable."""
+    def apply(self, images: ImagesLike, params: Transformation) -> tf.Tensor:
+        """Applies the ops with the given parameters; deterministic and differentiable.
+
+        Args:
+            images: the batch, in the policy's data format.
+            params: a transformation dict, as `sample` returns it.
+
+        Returns:
+            The augmented images, with the dtype and shape of `images`.
+
+        Raises:
+            ValueError: for invalid images or a dict that lacks one of the policy's ops.
+        """
         images = self.check_images(images)
         missing = [name for name in self.ops if name not in params]
         if missing:
@@ -193,7 +262,8 @@ class Policy:
         # Runs of color ops and of translation/cutout ops are composed as they come and
         # applied together by `transform`: a color run followed by a geometry run is one
         # pass forward and one backward.
-        color = geometry = None
+        color: ColorAffine | None = None
+        geometry: Geometry | None = None
         for name in self.ops:
             op = OPS[name]
             value, applied = params[name], params.get(f"{name}_applied")
@@ -215,12 +285,15 @@ class Policy:
         return tf.cast(x, dtype)
 
 
-def base_seed(seed):
+def base_seed(seed: Seed) -> tf.Tensor:
     """A (2,) seed tensor from None, an int, or a `keras.random.SeedGenerator`.
 
     None draws from Keras's global seed generator (seeded by `keras.utils.set_random_seed`).
     Inside a replica of a `tf.distribute` strategy the replica id is folded in, so that
     replicas augment their shards independently instead of repeating each other's draws.
+
+    Raises:
+        ValueError: for a seed of another type.
     """
     if isinstance(seed, keras.random.SeedGenerator):
         seed = seed.next()
@@ -235,20 +308,20 @@ def base_seed(seed):
         )
     replica = tf.distribute.get_replica_context()
     if replica is not None and replica.num_replicas_in_sync > 1:
-        seed = random.fold_in(seed, replica.replica_id_in_sync_group)
+        seed = draws.fold_in(seed, replica.replica_id_in_sync_group)
     return seed
 
 
 def diff_augment(
-    images,
-    policy=DEFAULT_POLICY,
+    images: ImagesLike,
+    policy: PolicySpec = DEFAULT_POLICY,
     *,
-    probability=1.0,
-    translation_ratio=0.125,
-    cutout_ratio=0.5,
-    data_format="channels_last",
-    seed=None,
-):
+    probability: float = 1.0,
+    translation_ratio: float = 0.125,
+    cutout_ratio: float = 0.5,
+    data_format: str = "channels_last",
+    seed: Seed = None,
+) -> tf.Tensor:
     """Applies DiffAugment to a batch of images.
 
     The same call applies to real and generated images alike; it is differentiable with

@@ -30,15 +30,15 @@ class ColorAffine:
     image_mix: tf.Tensor | None = None
 
     @classmethod
-    def identity(cls, like):
+    def identity(cls, like: tf.Tensor) -> "ColorAffine":
         """y = x, with coefficients shaped like the (B,) tensor `like`."""
         return cls(scale=tf.ones_like(like, tf.float32), offset=tf.zeros_like(like, tf.float32))
 
-    def brightness(self, b):
+    def brightness(self, b: tf.Tensor) -> "ColorAffine":
         """Then y + b."""
         return dataclasses.replace(self, offset=self.offset + b)
 
-    def saturation(self, s):
+    def saturation(self, s: tf.Tensor) -> "ColorAffine":
         """Then (y - m) * s + m, m = mean_c(y): only the part of y orthogonal to mean_c
         scales."""
         pixel_mix = (1.0 - s) * self.scale
@@ -46,7 +46,7 @@ class ColorAffine:
             pixel_mix += self.pixel_mix
         return dataclasses.replace(self, scale=s * self.scale, pixel_mix=pixel_mix)
 
-    def contrast(self, c):
+    def contrast(self, c: tf.Tensor) -> "ColorAffine":
         """Then (y - m) * c + m, m = mean_hwc(y) = (scale + pixel_mix) mean_hwc(x) + ... +
         offset."""
         total = self.scale if self.pixel_mix is None else self.scale + self.pixel_mix

@@ -11,12 +11,16 @@ composes the ops into (shift, mask) pairs; `transform.py` moves the pixels.
 """
 
 import dataclasses
+from typing import TypeAlias
 
 import numpy as np
 import tensorflow as tf
 
+Size: TypeAlias = int | tf.Tensor
+"""A size: a Python int where the image shape is static, else an int32 scalar tensor."""
 
-def scaled_size(side, ratio):
+
+def scaled_size(side: Size, ratio: float) -> Size:
     """int(side * ratio + 0.5) in float32: the translation bound k and the cutout side c.
 
     Float32 as in the paper's code (`tf.cast(tf.cast(size, tf.float32) * ratio + 0.5,
@@ -41,13 +45,13 @@ class Sizes:
         hole: (ch, cw), the side of the cutout square along each axis.
     """
 
-    height: object
-    width: object
-    max_shift: tuple
-    hole: tuple
+    height: Size
+    width: Size
+    max_shift: tuple[Size, Size]
+    hole: tuple[Size, Size]
 
     @classmethod
-    def of(cls, images, translation_ratio, cutout_ratio):
+    def of(cls, images: tf.Tensor, translation_ratio: float, cutout_ratio: float) -> "Sizes":
         """The sizes of an NHWC batch (static where its shape is)."""
         dynamic = tf.shape(images)
         height, width = (
@@ -65,7 +69,7 @@ class Sizes:
         )
 
 
-def _interval_mask(size, start, length):
+def _interval_mask(size: Size, start: tf.Tensor, length: Size) -> tf.Tensor:
     """(B, size) bool: i in [start, start + length)."""
     index = tf.range(size)[tf.newaxis, :]
     start = start[:, tf.newaxis]
@@ -88,7 +92,7 @@ class Geometry:
     hole_start: tf.Tensor | None = None
     hole_applied: tf.Tensor | None = None
 
-    def translation(self, shift, applied=None):
+    def translation(self, shift: tf.Tensor, applied: tf.Tensor | None = None) -> "Geometry":
         """Then translate by `shift` (per sample, where `applied`)."""
         shift = tf.cast(shift, tf.int32)
         if applied is not None:
@@ -96,14 +100,14 @@ class Geometry:
         hole_start = None if self.hole_start is None else self.hole_start - shift
         return dataclasses.replace(self, shift=shift, hole_start=hole_start)
 
-    def cutout(self, center, applied=None):
+    def cutout(self, center: tf.Tensor, applied: tf.Tensor | None = None) -> "Geometry":
         """Then zero the square of side `sizes.hole` centred at `center` (where `applied`)."""
         half = tf.stack([self.sizes.hole[0] // 2, self.sizes.hole[1] // 2])
         return dataclasses.replace(
             self, hole_start=tf.cast(center, tf.int32) - half, hole_applied=applied
         )
 
-    def forward(self):
+    def forward(self) -> tuple[tf.Tensor | None, tf.Tensor]:
         """(shift, kept) with y[b, q] = x[b, q + shift[b]] where kept[b, q], else 0.
 
         `shift` is None for no move; `kept` is (B, H, W) bool, False wherever the source
@@ -111,7 +115,7 @@ class Geometry:
         """
         return self.shift, self._kept(self.shift, self.hole_start)
 
-    def transposed(self):
+    def transposed(self) -> tuple[tf.Tensor | None, tf.Tensor]:
         """(shift, kept) of the adjoint map: x[q] = y[q - t] where the forward map kept q - t.
 
         A zero-padded shift by t is a partial permutation, so its adjoint is the shift by
@@ -122,7 +126,7 @@ class Geometry:
         hole_start = None if self.hole_start is None else self.hole_start + self.shift
         return -self.shift, self._kept(-self.shift, hole_start)
 
-    def _kept(self, shift, hole_start):
+    def _kept(self, shift: tf.Tensor | None, hole_start: tf.Tensor | None) -> tf.Tensor:
         """(B, H, W) bool: pixels whose source (shifted by `shift`) is inside the image and
         that lie outside the hole at `hole_start`."""
         height, width, hole = self.sizes.height, self.sizes.width, self.sizes.hole

@@ -1,9 +1,20 @@
 """`DiffAugment`: the paper's augmentation as a Keras 3 preprocessing-style layer."""
 
+from typing import Any
+
 import keras
 import numpy as np
+import tensorflow as tf
 
-from tf_diffaug.augment import DEFAULT_POLICY, Policy, base_seed
+from tf_diffaug.augment import (
+    DEFAULT_POLICY,
+    ImagesLike,
+    Policy,
+    PolicySpec,
+    Seed,
+    Transformation,
+    base_seed,
+)
 
 
 @keras.saving.register_keras_serializable(package="tf_diffaug")
@@ -52,14 +63,14 @@ class DiffAugment(keras.layers.Layer):
 
     def __init__(
         self,
-        policy=DEFAULT_POLICY,
-        probability=1.0,
-        translation_ratio=0.125,
-        cutout_ratio=0.5,
-        data_format=None,
-        seed=None,
-        **kwargs,
-    ):
+        policy: PolicySpec = DEFAULT_POLICY,
+        probability: float = 1.0,
+        translation_ratio: float = 0.125,
+        cutout_ratio: float = 0.5,
+        data_format: str | None = None,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         # autocast=False: inputs keep their dtype (no cast to compute_dtype).
         super().__init__(autocast=False, **kwargs)
         self.policy = Policy.create(
@@ -75,10 +86,17 @@ class DiffAugment(keras.layers.Layer):
         self.supports_jit = True
 
     @property
-    def probability(self):
+    def probability(self) -> float:
+        """The default per-sample, per-op probability, in [0, 1]."""
         return self.policy.probability
 
-    def get_random_transformation(self, images, training=True, seed=None, probability=None):
+    def get_random_transformation(
+        self,
+        images: ImagesLike,
+        training: bool = True,
+        seed: Seed = None,
+        probability: float | tf.Tensor | tf.Variable | None = None,
+    ) -> Transformation | None:
         """Draws per-sample parameters for `images`.
 
         Args:
@@ -96,25 +114,46 @@ class DiffAugment(keras.layers.Layer):
         seed = base_seed(self.seed_generator if seed is None else seed)
         return self.policy.sample(images, seed, probability)
 
-    def transform_images(self, images, transformation, training=True):
-        """Applies `transformation` (from `get_random_transformation`) to `images`."""
+    def transform_images(
+        self, images: ImagesLike, transformation: Transformation | None, training: bool = True
+    ) -> tf.Tensor:
+        """Applies `transformation` (from `get_random_transformation`) to `images`.
+
+        Args:
+            images: the batch.
+            transformation: the parameters, or None for the identity.
+            training: the identity when False.
+
+        Returns:
+            The augmented images, with the dtype and shape of `images`.
+        """
         if not training or transformation is None:
             return images
         return self.policy.apply(images, transformation)
 
-    def call(self, images, training=True, probability=None):
+    def call(
+        self,
+        images: ImagesLike,
+        training: bool = True,
+        probability: float | tf.Tensor | tf.Variable | None = None,
+    ) -> tf.Tensor:
         if not training:
             return images
         transformation = self.get_random_transformation(images, probability=probability)
         return self.transform_images(images, transformation)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return input_shape
 
-    def compute_output_spec(self, images, training=True, probability=None):
+    def compute_output_spec(
+        self,
+        images: keras.KerasTensor,
+        training: bool = True,
+        probability: float | tf.Tensor | tf.Variable | None = None,
+    ) -> keras.KerasTensor:
         return keras.KerasTensor(images.shape, dtype=images.dtype)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             policy=",".join(self.policy.ops),

@@ -27,11 +27,18 @@ Color ops compose into a `color.ColorAffine` and translation/cutout into a
 
 import dataclasses
 from collections.abc import Callable
+from typing import Any, TypeAlias
 
 import tensorflow as tf
 
 from tf_diffaug.color import ColorAffine
-from tf_diffaug.geometry import Geometry
+from tf_diffaug.draws import Draw
+from tf_diffaug.geometry import Geometry, Sizes
+
+Sampler: TypeAlias = Callable[[Draw, Sizes], tf.Tensor]
+"""`(draw, sizes) -> params`: an op's per-sample parameters for a batch."""
+Identity: TypeAlias = Callable[[int | tf.Tensor], tf.Tensor]
+"""`(batch) -> params` that leave every sample unchanged."""
 
 COLOR, GEOMETRY, IMAGE = "color", "geometry", "image"
 
@@ -43,7 +50,7 @@ class Op:
     Attributes:
         name: the name used in policies and as the key of the transformation dict.
         kind: `COLOR`, `GEOMETRY` or `IMAGE`: how `apply` composes.
-        sample: `(draw, sizes) -> params` for a batch, from a `random.Draw` and the
+        sample: `(draw, sizes) -> params` for a batch, from a `draws.Draw` and the
             image's `geometry.Sizes`.
         apply: for `COLOR`, `(ColorAffine, params) -> ColorAffine`; for `GEOMETRY`,
             `(Geometry, params, applied) -> Geometry` with `applied` a (B,) bool or None;
@@ -56,48 +63,50 @@ class Op:
 
     name: str
     kind: str
-    sample: Callable
-    apply: Callable
-    identity: Callable | None
+    sample: Sampler
+    apply: Callable[..., Any]  # its signature depends on `kind` (see above)
+    identity: Identity | None
     num_draws: int = 1
 
 
-def _uniform(minval, maxval):
+def _uniform(minval: float, maxval: float) -> Sampler:
     """A sampler of (B,) float32 in [minval, maxval)."""
     return lambda draw, sizes: draw.uniform(minval, maxval)
 
 
-def _constant(value, dtype=tf.float32, shape=()):
+def _constant(
+    value: float | bool, dtype: tf.DType = tf.float32, shape: tuple[int, ...] = ()
+) -> Identity:
     """Identity parameters: a (B, *shape) tensor filled with `value`."""
     return lambda batch: tf.fill((batch, *shape), tf.constant(value, dtype))
 
 
-def _sample_translation(draw, sizes):
+def _sample_translation(draw: Draw, sizes: Sizes) -> tf.Tensor:
     ky, kx = sizes.max_shift
     return tf.stack([draw.randint(-ky, ky + 1), draw.randint(-kx, kx + 1)], axis=1)
 
 
-def _sample_cutout(draw, sizes):
+def _sample_cutout(draw: Draw, sizes: Sizes) -> tf.Tensor:
     ch, cw = sizes.hole
     cy = draw.randint(0, sizes.height + (1 - ch % 2))
     cx = draw.randint(0, sizes.width + (1 - cw % 2))
     return tf.stack([cy, cx], axis=1)
 
 
-def _sample_flip(draw, sizes):
+def _sample_flip(draw: Draw, sizes: Sizes) -> tf.Tensor:
     return draw.uniform(0.0, 1.0) < 0.5
 
 
-def _sample_rotate90(draw, sizes):
+def _sample_rotate90(draw: Draw, sizes: Sizes) -> tf.Tensor:
     return draw.randint(0, 4)
 
 
-def _flip(images, flip):
+def _flip(images: tf.Tensor, flip: tf.Tensor) -> tf.Tensor:
     """Horizontal (left-right) flip of the samples where `flip` is True."""
     return tf.where(tf.reshape(flip, (-1, 1, 1, 1)), tf.reverse(images, axis=[2]), images)
 
 
-def _rotate90(images, rotate90):
+def _rotate90(images: tf.Tensor, rotate90: tf.Tensor) -> tf.Tensor:
     """Counter-clockwise rotation by k * 90 degrees, k in {0, 1, 2, 3}, as `np.rot90`.
 
     rot90 by k = (transpose H/W if k is odd), then reverse H if k in {1, 2} and reverse

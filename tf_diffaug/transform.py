@@ -11,7 +11,12 @@ side by side below (`_xla` and `_kernels`); `compiling_with_xla` picks one at tr
 Both compute the same values.
 """
 
+from collections.abc import Callable
+
 import tensorflow as tf
+
+from tf_diffaug.color import ColorAffine
+from tf_diffaug.geometry import Geometry
 
 try:  # private: TensorFlow has no public way to ask whether a trace is for XLA
     from tensorflow.python.framework import ops as _framework_ops
@@ -20,18 +25,18 @@ except ImportError:
     _control_flow_util = None
 
 
-def compiling_with_xla():
+def compiling_with_xla() -> bool:
     """Whether ops are being traced for XLA (`jit_compile=True`, TPU)."""
     if _control_flow_util is None:
         return True  # the XLA formulation is correct everywhere
     return _control_flow_util.GraphOrParentsInXlaContext(_framework_ops.get_default_graph())
 
 
-def _per_sample(values, dtype):
+def _per_sample(values: tf.Tensor, dtype: tf.DType) -> tf.Tensor:
     return tf.reshape(tf.cast(values, dtype), (-1, 1, 1, 1))
 
 
-def _image_mean(x):
+def _image_mean(x: tf.Tensor) -> tf.Tensor:
     """(B, 1, 1, 1) mean over H, W and C, accumulated in at least float32.
 
     Row sums are a matrix-vector product with a vector of ones, which XLA runs 2-3x
@@ -50,7 +55,7 @@ def _image_mean(x):
 # --- scale * x + pixel_mix * mean_c(x), within each pixel ---------------------------
 
 
-def _pointwise_xla(x, scale, pixel_mix):
+def _pointwise_xla(x: tf.Tensor, scale: tf.Tensor, pixel_mix: tf.Tensor) -> tf.Tensor:
     """Broadcasts; the channel mean is a sum of channel slices, which XLA fuses into the
     elementwise pass, where a reduction over a minor axis of 3 is its own slow loop."""
     channels = x.shape[3]
@@ -61,7 +66,7 @@ def _pointwise_xla(x, scale, pixel_mix):
     return scale * x + pixel_mix * channel_mean
 
 
-def _pointwise_kernels(x, scale, pixel_mix):
+def _pointwise_kernels(x: tf.Tensor, scale: tf.Tensor, pixel_mix: tf.Tensor) -> tf.Tensor:
     """A batched C x C matrix product, which as kernels beats the broadcasts (2x)."""
     channels = tf.shape(x)[3]
     matrix = scale[:, 0] * tf.eye(channels, dtype=x.dtype) + pixel_mix[:, 0] / tf.cast(
@@ -71,7 +76,7 @@ def _pointwise_kernels(x, scale, pixel_mix):
     return tf.reshape(tf.matmul(pixels, matrix), tf.shape(x))
 
 
-def _pointwise(x, scale, pixel_mix):
+def _pointwise(x: tf.Tensor, scale: tf.Tensor | None, pixel_mix: tf.Tensor | None) -> tf.Tensor:
     if pixel_mix is None:
         return x if scale is None else scale * x
     if compiling_with_xla():
@@ -82,7 +87,9 @@ def _pointwise(x, scale, pixel_mix):
 # --- out[b, q] = images[b, q + shift[b]] where kept[b, q], else 0 -------------------
 
 
-def _source_rows_cols(height, width, shift):
+def _source_rows_cols(
+    height: tf.Tensor, width: tf.Tensor, shift: tf.Tensor | None
+) -> tuple[tf.Tensor, tf.Tensor]:
     """(1 or B, H) source rows and (1 or B, W) source columns of a shift (None: none)."""
     rows = tf.range(height)[tf.newaxis, :]
     cols = tf.range(width)[tf.newaxis, :]
@@ -91,7 +98,7 @@ def _source_rows_cols(height, width, shift):
     return rows + shift[:, 0:1], cols + shift[:, 1:2]
 
 
-def _masked_gather_xla(images, shift, kept):
+def _masked_gather_xla(images: tf.Tensor, shift: tf.Tensor | None, kept: tf.Tensor) -> tf.Tensor:
     """A clipped gather over the flattened H*W axis times the mask: XLA fuses both into
     the loop that produces their consumer."""
     if shift is not None:
@@ -106,7 +113,9 @@ def _masked_gather_xla(images, shift, kept):
     return images * tf.cast(kept, images.dtype)[..., tf.newaxis]
 
 
-def _masked_gather_kernels(images, shift, kept):
+def _masked_gather_kernels(
+    images: tf.Tensor, shift: tf.Tensor | None, kept: tf.Tensor
+) -> tf.Tensor:
     """One gather of whole pixels from a table with a zero pixel appended, which dropped
     pixels point to: no mask multiply, whose broadcast over channels is slow as a kernel."""
     shape = tf.shape(images)
@@ -122,7 +131,7 @@ def _masked_gather_kernels(images, shift, kept):
     return tf.reshape(tf.gather(table, source), shape)
 
 
-def _masked_gather(images, shift, kept):
+def _masked_gather(images: tf.Tensor, shift: tf.Tensor | None, kept: tf.Tensor) -> tf.Tensor:
     if compiling_with_xla():
         return _masked_gather_xla(images, shift, kept)
     return _masked_gather_kernels(images, shift, kept)
@@ -131,7 +140,9 @@ def _masked_gather(images, shift, kept):
 # --- the fused transform ------------------------------------------------------------
 
 
-def transform(images, color=None, geometry=None):
+def transform(
+    images: tf.Tensor, color: ColorAffine | None = None, geometry: Geometry | None = None
+) -> tf.Tensor:
     """geometry(color(images)), one fused pass forward and one backward.
 
     With A the color map (A(x) = P(x) + image_mix * mean_hwc(x) + offset, P acting within
@@ -164,7 +175,7 @@ def transform(images, color=None, geometry=None):
         )
 
     @tf.custom_gradient
-    def forward(x):
+    def forward(x: tf.Tensor) -> tuple[tf.Tensor, Callable[[tf.Tensor], tf.Tensor]]:
         y = _pointwise(x, scale, pixel_mix)
         if image_mix is not None:
             y += image_mix * _image_mean(x)
@@ -173,7 +184,7 @@ def transform(images, color=None, geometry=None):
         if geometry is not None:
             y = _masked_gather(y, *geometry.forward())
 
-        def grad(upstream):
+        def grad(upstream: tf.Tensor) -> tf.Tensor:
             x_grad = _pointwise(upstream, scale, pixel_mix)
             if geometry is not None:
                 x_grad = _masked_gather(x_grad, *geometry.transposed())

@@ -17,8 +17,9 @@ fixed function.
 Why not `keras.layers.SpectralNormalization`: that wrapper *assigns* `W / sigma` back to the
 trainable kernel at each training call and then uses the kernel as a plain weight, so (1)
 the gradient ignores `sigma`'s dependence on `W` (it is not orthogonal to `W`, unlike true
-SN's, see tests/keras_models/layers/test_spectral_normalization.py), and (2) calls with `training=False`, e.g.
-sampling from an EMA generator, use the un-normalized kernel the optimizer last wrote.
+SN's, see tests/keras_models/layers/test_spectral_normalization.py), and (2) calls with
+`training=False`, e.g. sampling from an EMA generator, use the un-normalized kernel the
+optimizer last wrote.
 """
 
 import keras

@@ -6,8 +6,7 @@ import tensorflow as tf
 
 import tf_diffaug
 from tests.helpers import diffaugment_numpy as ref
-from tf_diffaug import geometry, registry
-from tf_diffaug import random as draws
+from tf_diffaug import augment, draws, geometry, registry
 
 RNG = np.random.default_rng(0)
 TOL = dict(rtol=1e-6, atol=1e-6)
@@ -33,6 +32,24 @@ def test_list_ops_names_every_op():
         "flip",
         "rotate90",
     ]
+
+
+def test_parse_policy_is_public_and_expands_color_in_place():
+    assert "parse_policy" in tf_diffaug.__all__
+    assert tf_diffaug.parse_policy is augment.parse_policy  # the old import path still works
+    color = ("brightness", "saturation", "contrast")
+    assert tf_diffaug.parse_policy("color") == color
+    assert tf_diffaug.parse_policy(" Translation, color ,,cutout") == (
+        "translation",
+        *color,
+        "cutout",
+    )
+    assert tf_diffaug.parse_policy(["flip", "COLOR"]) == ("flip", *color)
+    assert tf_diffaug.parse_policy(None) == () == tf_diffaug.parse_policy("")
+    with pytest.raises(ValueError, match="Unknown DiffAugment op 'blur'"):
+        tf_diffaug.parse_policy("translation,blur")
+    with pytest.raises(ValueError, match="contrast appears more than once"):
+        tf_diffaug.parse_policy("contrast,color")
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,16 @@ import tensorflow as tf
 _ALG = "philox"
 
 
-def fold_in(seed, data):
-    """A new stateless seed from `seed` and an integer (`data` may be a tensor)."""
+def fold_in(seed: tf.Tensor, data: int | tf.Tensor) -> tf.Tensor:
+    """A new stateless seed from `seed` and an integer (`data` may be a tensor).
+
+    Args:
+        seed: int tensor of shape (2,).
+        data: the integer to fold in, e.g. a replica id.
+
+    Returns:
+        An int tensor of shape (2,).
+    """
     return tf.random.experimental.stateless_fold_in(seed, data, alg=_ALG)
 
 
@@ -32,24 +40,24 @@ class Draw:
         count: number of `uniform` / `randint` calls that will be made.
     """
 
-    def __init__(self, seed, batch, count):
+    def __init__(self, seed: tf.Tensor, batch: int | tf.Tensor, count: int) -> None:
         self._bits = tf.random.stateless_uniform(
             (count, batch), seed, minval=None, maxval=None, dtype=tf.uint32, alg=_ALG
         )
         self._used = 0
 
-    def _unit(self):
+    def _unit(self) -> tf.Tensor:
         """(B,) floats in [0, 1) on a 2^-23 grid (a float32 mantissa), so that
         minval + width * unit is exact and never rounds up to maxval for the ranges here."""
         bits = self._bits[self._used]
         self._used += 1
         return tf.cast(tf.bitwise.right_shift(bits, 9), tf.float32) * (2.0**-23)
 
-    def uniform(self, minval, maxval):
+    def uniform(self, minval: float, maxval: float) -> tf.Tensor:
         """(B,) float32 in [minval, maxval)."""
         return minval + (maxval - minval) * self._unit()
 
-    def randint(self, minval, maxval):
+    def randint(self, minval: int | tf.Tensor, maxval: int | tf.Tensor) -> tf.Tensor:
         """(B,) int32 in [minval, maxval); bounds may be tensors (dynamic image sizes).
 
         The 2^-23 grid biases values by at most span / 2^23 (< 1e-5 for spans below 65).
