@@ -2,10 +2,10 @@
 
 FID/KID/IS follow TF-GAN's definitions (whose package no longer imports on current
 TensorFlow) and compute in float64 on NumPy (N, D) features; precision/recall follows
-Kynkäänniemi et al. (2019). `InceptionFeatures` makes the features from a local
-`classify_image_graph_def.pb`; without it, the shipped offline `EmojiFeatures` (not
-Inception numbers). SWD needs no weights. `noise_floors` measures what each metric reads
-between two sets of real images, to tell a difference from noise.
+Kynkäänniemi et al. (2019). A `FeatureExtractor` makes the features: `InceptionFeatures`
+from a local `classify_image_graph_def.pb`; without it, the shipped offline
+`EmojiFeatures` (not Inception numbers). SWD needs no weights. `noise_floors` measures
+what each metric reads between two sets of real images, to tell a difference from noise.
 """
 
 from keras_models.metrics.emoji_features import EmojiFeatures, feature_extractor
@@ -16,6 +16,7 @@ from keras_models.metrics.evaluation import (
     evaluate_swd,
     quantize,
 )
+from keras_models.metrics.features import FeatureExtractor, check_features
 from keras_models.metrics.fid import (
     feature_statistics,
     frechet_distance,
@@ -34,10 +35,12 @@ from keras_models.metrics.swd import sliced_wasserstein, sliced_wasserstein_per_
 
 __all__ = [
     "EmojiFeatures",
+    "FeatureExtractor",
     "InceptionFeatures",
     "MetricResult",
     "NoiseFloor",
     "ReferenceStatistics",
+    "check_features",
     "evaluate_inception",
     "evaluate_swd",
     "feature_extractor",

@@ -24,12 +24,15 @@ features, logits = extractor(images)                  # (N, 128), (N, num_classe
 import hashlib
 import json
 import os
+from collections.abc import Sequence
+from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_models.metrics.inception import InceptionFeatures, run_in_batches
+from keras_models.metrics.features import FeatureExtractor, Images, run_in_batches
+from keras_models.metrics.inception import InceptionFeatures
 
 WEIGHTS_PATH = os.path.join(
     os.path.dirname(os.path.dirname(__file__)), "data_files", "emoji_features.npz"
@@ -39,7 +42,7 @@ FEATURE_DIM = 128
 _WIDTHS = ((32, 1), (32, 2), (64, 1), (64, 2), (FEATURE_DIM, 2))  # (filters, stride)
 
 
-def build_network(num_classes):
+def build_network(num_classes: int) -> keras.Model:
     """The extractor's network: 32 px RGB in [-1, 1] -> (features, class logits).
 
     Five 3x3 ReLU convolutions (three of them with stride 2, down to 4x4), a global
@@ -61,7 +64,7 @@ def build_network(num_classes):
     return keras.Model(images, [features, logits], name="emoji_features")
 
 
-def weights_digest(weights, feature_scale):
+def weights_digest(weights: Sequence[np.ndarray], feature_scale: float) -> str:
     """SHA-256 of the weight arrays (their float32 bytes, in order) and the feature scale."""
     digest = hashlib.sha256(repr(float(feature_scale)).encode())
     for array in weights:
@@ -69,9 +72,15 @@ def weights_digest(weights, feature_scale):
     return digest.hexdigest()
 
 
-def save_weights(path, network, feature_scale, metadata):
+def save_weights(
+    path: str, network: keras.Model, feature_scale: float, metadata: dict[str, Any]
+) -> dict[str, Any]:
     """Writes `network`'s weights, the feature scale and a JSON `metadata` dict (with
-    their digest) to `.npz`."""
+    their digest) to `.npz`.
+
+    Returns:
+        The metadata as written: `metadata` plus `feature_scale` and `weights_sha256`.
+    """
     weights = network.get_weights()
     metadata = dict(
         metadata,
@@ -83,13 +92,13 @@ def save_weights(path, network, feature_scale, metadata):
     return metadata
 
 
-class EmojiFeatures:
+class EmojiFeatures(FeatureExtractor):
     """The offline extractor: images in [-1, 1] -> (features, class logits).
 
+    A `FeatureExtractor` like `InceptionFeatures`, so `ReferenceStatistics` and the
+    evaluation functions take either: features are 128-d, logits the emoji subcategories.
     Images of another side than 32 px are resized to 32 by area averaging (for 64 px
     images: the mean of each 2x2 block).
-    Same interface as `InceptionFeatures`, so `ReferenceStatistics` and the evaluation
-    functions take either.
 
     Args:
         weights_path: `.npz` written by `benchmarks/train_feature_extractor.py`
@@ -97,7 +106,7 @@ class EmojiFeatures:
         batch_size: images per network call.
     """
 
-    def __init__(self, weights_path=WEIGHTS_PATH, batch_size=256):
+    def __init__(self, weights_path: str = WEIGHTS_PATH, batch_size: int = 256) -> None:
         if not os.path.isfile(weights_path):
             raise FileNotFoundError(
                 f"Emoji feature-extractor weights not found at {weights_path!r}. "
@@ -120,7 +129,7 @@ class EmojiFeatures:
         self.network.set_weights(weights)
 
         @tf.function(reduce_retracing=True)
-        def run(images):
+        def run(images: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
             if images.shape[1] != RESOLUTION or images.shape[2] != RESOLUTION:
                 images = tf.image.resize(images, [RESOLUTION, RESOLUTION], method="area")
             features, logits = self.network(images, training=False)
@@ -129,31 +138,23 @@ class EmojiFeatures:
         self._run = run
 
     @property
-    def protocol(self):
-        """What a metric computed on these features depends on."""
+    def protocol(self) -> dict[str, Any]:
+        """See `FeatureExtractor.protocol`: the weights' source and digest, and the resize."""
         return {
             "feature_extractor": f"emoji-features {self.metadata['source']} (not Inception)",
             "extractor_sha256": self.sha256,
             "resize": f"area to {RESOLUTION} (tf.image.resize)",
         }
 
-    def __call__(self, images):
-        """Features of images in [-1, 1].
-
-        Args:
-            images: (N, H, W, 3) float array/tensor in [-1, 1], or a `tf.data.Dataset`
-                of such batches (or of `(images, labels)` tuples).
-
-        Returns:
-            `(features, logits)`: float32 NumPy arrays (N, 128) and (N, num_classes).
-        """
+    def __call__(self, images: Images) -> tuple[np.ndarray, np.ndarray]:
+        """See `FeatureExtractor.__call__`: (N, 128) features and (N, num_classes) logits."""
         return run_in_batches(self._run, images, self.batch_size)
 
 
 EXTRACTORS = ("auto", "inception", "emoji")
 
 
-def feature_extractor(name="auto", inception_weights=None):
+def feature_extractor(name: str = "auto", inception_weights: str | None = None) -> FeatureExtractor:
     """The extractor for FID/KID/precision-recall by name.
 
     Args:

@@ -12,11 +12,15 @@ accident.
 import dataclasses
 import json
 import os
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import tensorflow as tf
 
 from keras_models.metrics.emoji_features import EmojiFeatures
+from keras_models.metrics.features import FeatureExtractor, Images
 from keras_models.metrics.fid import feature_statistics, frechet_distance_from_statistics
 from keras_models.metrics.inception_score import inception_score
 from keras_models.metrics.kid import kernel_distance
@@ -27,7 +31,7 @@ SWD_EXTRACTOR = "laplacian-pyramid 7x7 patches (ProGAN SWD)"
 FAKE_QUANTIZATION = "uint8, floor((x + 1) * 127.5 + 0.5)"
 
 
-def quantize(images):
+def quantize(images: Images) -> np.ndarray | tf.data.Dataset:
     """Generated images in [-1, 1] rounded to the 256 levels of an 8-bit image.
 
     The authors' BigGAN (`inception_tf.py`) and StyleGAN2 (`convert_images_to_uint8`)
@@ -37,6 +41,10 @@ def quantize(images):
     Args:
         images: float array (N, H, W, C), or a `tf.data.Dataset` of such batches (or of
             `(images, labels)` tuples).
+
+    Returns:
+        A float32 array for an array, a dataset of float32 batches (images only) for a
+        dataset.
     """
     if isinstance(images, tf.data.Dataset):
         first = lambda batch, *rest: batch
@@ -60,9 +68,9 @@ class MetricResult:
     name: str
     value: float
     std: float | None
-    protocol: dict
+    protocol: dict[str, Any]
 
-    def __float__(self):
+    def __float__(self) -> float:
         return self.value
 
 
@@ -77,12 +85,12 @@ class ReferenceStatistics:
         protocol: dict describing how they were made (see `compute`).
     """
 
-    def __init__(self, features, protocol):
+    def __init__(self, features: npt.ArrayLike, protocol: dict[str, Any]) -> None:
         self.features = np.asarray(features, np.float32)
         self.mu, self.sigma = feature_statistics(self.features)
         self.protocol = dict(protocol, num_real=len(self.features))
 
-    def save(self, path):
+    def save(self, path: str) -> None:
         """Writes features, mean, covariance and the protocol (as JSON) to `path` (.npz)."""
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         np.savez(
@@ -94,17 +102,25 @@ class ReferenceStatistics:
         )
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path: str) -> "ReferenceStatistics":
+        """Reads a file written by `save`."""
         with np.load(path) as data:
             return cls(data["features"], json.loads(str(data["protocol"])))
 
     @classmethod
-    def compute(cls, extractor, images, *, dataset, split, cache_path=None):
+    def compute(
+        cls,
+        extractor: FeatureExtractor,
+        images: Images,
+        *,
+        dataset: str,
+        split: str,
+        cache_path: str | None = None,
+    ) -> "ReferenceStatistics":
         """Features of real images, from `cache_path` when it matches the protocol.
 
         Args:
-            extractor: an `InceptionFeatures` or `EmojiFeatures` (anything with
-                `__call__` returning `(features, logits)` and a `protocol` dict).
+            extractor: a `FeatureExtractor`, e.g. `InceptionFeatures` or `EmojiFeatures`.
             images: real images in [-1, 1] (array or dataset) for `extractor`.
             dataset: dataset name recorded in the protocol, e.g. "cifar10".
             split: split recorded in the protocol, e.g. "train".
@@ -133,21 +149,21 @@ FEATURE_METRICS = ("fid", "kid", "is", "pr")
 
 
 def evaluate_inception(
-    extractor,
-    reference,
-    fake_images,
+    extractor: FeatureExtractor,
+    reference: ReferenceStatistics,
+    fake_images: Images,
     *,
-    metrics=("fid", "kid", "is"),
-    kid_subsets=100,
-    kid_subset_size=1000,
-    is_splits=10,
-    pr_neighbourhood=3,
-):
+    metrics: Sequence[str] = ("fid", "kid", "is"),
+    kid_subsets: int = 100,
+    kid_subset_size: int = 1000,
+    is_splits: int = 10,
+    pr_neighbourhood: int = 3,
+) -> dict[str, MetricResult]:
     """FID, KID, IS and precision/recall of generated images against real features.
 
     Args:
-        extractor: the extractor that made `reference`: an `InceptionFeatures`, or the
-            offline `EmojiFeatures` (whose numbers are not Inception's; no IS).
+        extractor: the `FeatureExtractor` that made `reference`: an `InceptionFeatures`,
+            or the offline `EmojiFeatures` (whose numbers are not Inception's; no IS).
         reference: `ReferenceStatistics` of the real images.
         fake_images: generated images in [-1, 1] (array or dataset); quantised to 8
             bits first (`quantize`).
@@ -198,7 +214,13 @@ def evaluate_inception(
     return results
 
 
-def evaluate_swd(real_images, fake_images, *, split=None, seed=0):
+def evaluate_swd(
+    real_images: np.ndarray,
+    fake_images: np.ndarray,
+    *,
+    split: str | None = None,
+    seed: int = 0,
+) -> MetricResult:
     """Multi-scale SWD with its protocol; `protocol["per_scale"]` has each scale's value.
 
     The fakes are quantised to 8 bits first (`quantize`), as the reals were stored."""

@@ -1,30 +1,24 @@
 """Fréchet Inception Distance (Heusel et al., 2017), as TF-GAN and pytorch-fid define it."""
 
 import numpy as np
+import numpy.typing as npt
+
+from keras_models.metrics.features import check_features
 
 
-def _features(features, name):
-    features = np.asarray(features, np.float64)
-    if features.ndim != 2 or len(features) < 2:
-        raise ValueError(
-            f"Expected {name} as a (N, D) array with N >= 2. Received: shape {features.shape}"
-        )
-    return features
-
-
-def feature_statistics(features):
+def feature_statistics(features: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Mean (D,) and unbiased covariance (D, D) of (N, D) features, in float64."""
-    features = _features(features, "features")
+    features = check_features(features, "features")
     return features.mean(axis=0), np.cov(features, rowvar=False)
 
 
-def _psd_sqrt(matrix):
+def _psd_sqrt(matrix: np.ndarray) -> np.ndarray:
     """The symmetric square root of a symmetric positive semi-definite matrix."""
     eigenvalues, eigenvectors = np.linalg.eigh(matrix)
     return (eigenvectors * np.sqrt(np.clip(eigenvalues, 0.0, None))) @ eigenvectors.T
 
 
-def trace_sqrt_product(sigma1, sigma2):
+def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
     """Tr((sigma1 sigma2)^(1/2)) for symmetric positive semi-definite sigma1, sigma2.
 
     TF-GAN's route: sigma1 sigma2 is similar to A sigma2 A with A = sigma1^(1/2), which is
@@ -38,7 +32,9 @@ def trace_sqrt_product(sigma1, sigma2):
     return float(np.sqrt(np.clip(eigenvalues, 0.0, None)).sum())
 
 
-def frechet_distance_from_statistics(mu1, sigma1, mu2, sigma2):
+def frechet_distance_from_statistics(
+    mu1: npt.ArrayLike, sigma1: npt.ArrayLike, mu2: npt.ArrayLike, sigma2: npt.ArrayLike
+) -> float:
     """||mu1 - mu2||^2 + Tr(sigma1 + sigma2 - 2 (sigma1 sigma2)^(1/2)), in float64."""
     mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
     sigma1, sigma2 = np.asarray(sigma1, np.float64), np.asarray(sigma2, np.float64)
@@ -53,7 +49,7 @@ def frechet_distance_from_statistics(mu1, sigma1, mu2, sigma2):
     )
 
 
-def frechet_distance(real_features, fake_features):
+def frechet_distance(real_features: npt.ArrayLike, fake_features: npt.ArrayLike) -> float:
     """FID between two sets of (N, D) features (Inception pool_3 for the standard FID).
 
     Args:
@@ -63,6 +59,6 @@ def frechet_distance(real_features, fake_features):
     Returns:
         The Fréchet distance as a Python float (computed in float64).
     """
-    real = _features(real_features, "real_features")
-    fake = _features(fake_features, "fake_features")
+    real = check_features(real_features, "real_features")
+    fake = check_features(fake_features, "fake_features")
     return frechet_distance_from_statistics(*feature_statistics(real), *feature_statistics(fake))

@@ -15,9 +15,12 @@ graph's own `softmax/logits` reshapes to a batch of 1.
 
 import hashlib
 import os
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
+
+from keras_models.metrics.features import FeatureExtractor, Images, run_in_batches
 
 INCEPTION_URL = "http://download.tensorflow.org/models/image/imagenet/inception-2015-12-05.tgz"
 RESOLUTION = 299
@@ -27,7 +30,7 @@ LOGITS_MATMUL = "softmax/logits/MatMul"
 LOGITS_BIAS_ADD = "softmax/logits"
 
 
-def file_sha256(path):
+def file_sha256(path: str | os.PathLike) -> str:
     """SHA-256 hex digest of a file, read in chunks."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -36,8 +39,10 @@ def file_sha256(path):
     return digest.hexdigest()
 
 
-class InceptionFeatures:
+class InceptionFeatures(FeatureExtractor):
     """Runs the Inception 2015-12-05 frozen graph on images: images -> (pool_3, logits).
+
+    A `FeatureExtractor`: features are the 2048-d `pool_3`, logits the 1008 classes.
 
     ```python
     inception = keras_models.metrics.InceptionFeatures("classify_image_graph_def.pb")
@@ -55,7 +60,14 @@ class InceptionFeatures:
         batch_size: images per graph call.
     """
 
-    def __init__(self, weights_path, *, expected_sha256=None, logits_bias=False, batch_size=64):
+    def __init__(
+        self,
+        weights_path: str,
+        *,
+        expected_sha256: str | None = None,
+        logits_bias: bool = False,
+        batch_size: int = 64,
+    ) -> None:
         if not os.path.isfile(weights_path):
             raise FileNotFoundError(
                 f"Inception weights not found at {weights_path!r}. Download {INCEPTION_URL} "
@@ -86,7 +98,7 @@ class InceptionFeatures:
                 f"graph). Received: {weights_path!r} lacks {sorted(wanted - names)}."
             )
 
-        def run(images):
+        def run(images: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
             resized = tf.image.resize(images, [RESOLUTION, RESOLUTION], method="bilinear")
             (pool,) = tf.graph_util.import_graph_def(
                 graph_def,
@@ -109,8 +121,8 @@ class InceptionFeatures:
         )
 
     @property
-    def protocol(self):
-        """What a metric computed on these features depends on."""
+    def protocol(self) -> dict[str, Any]:
+        """See `FeatureExtractor.protocol`: the graph's outputs, its digest and the resize."""
         return {
             "feature_extractor": "inception-2015-12-05 pool_3"
             + (" (logits with bias)" if self.logits_bias else ""),
@@ -118,41 +130,6 @@ class InceptionFeatures:
             "resize": f"bilinear to {RESOLUTION} (tf.image.resize, half-pixel centres)",
         }
 
-    def __call__(self, images):
-        """Features of images in [-1, 1].
-
-        Args:
-            images: (N, H, W, 3) float array/tensor in [-1, 1], or a `tf.data.Dataset`
-                of such batches (or of `(images, labels)` tuples).
-
-        Returns:
-            `(pool_3, logits)`: float32 NumPy arrays (N, 2048) and (N, 1008).
-        """
+    def __call__(self, images: Images) -> tuple[np.ndarray, np.ndarray]:
+        """See `FeatureExtractor.__call__`: `(pool_3, logits)`, (N, 2048) and (N, 1008)."""
         return run_in_batches(self._run, images, self.batch_size)
-
-
-def run_in_batches(run, images, batch_size):
-    """`run(batch) -> (features, logits)` over an array's batches or a dataset's batches.
-
-    Args:
-        run: function of a float32 (B, H, W, C) tensor returning two tensors.
-        images: float array/tensor (N, H, W, C), or a `tf.data.Dataset` of such batches
-            (or of `(images, labels)` tuples).
-        batch_size: images per call for an array.
-
-    Returns:
-        The two outputs concatenated over batches, as float32 NumPy arrays.
-    """
-    if isinstance(images, tf.data.Dataset):
-        batches = (b[0] if isinstance(b, tuple) else b for b in images)
-    else:
-        images = np.asarray(images, np.float32)
-        batches = (images[i : i + batch_size] for i in range(0, len(images), batch_size))
-    features, logits = [], []
-    for batch in batches:
-        feature, logit = run(tf.cast(batch, tf.float32))
-        features.append(feature.numpy())
-        logits.append(logit.numpy())
-    if not features:
-        raise ValueError("Expected at least one image. Received: an empty input.")
-    return np.concatenate(features), np.concatenate(logits)

@@ -1,14 +1,15 @@
 """Inception Score (Salimans et al., 2016), as TF-GAN defines it from classifier logits."""
 
 import numpy as np
+import numpy.typing as npt
 
 
-def _log_softmax(logits, axis):
+def _log_softmax(logits: np.ndarray, axis: int) -> np.ndarray:
     shifted = logits - logits.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-def inception_score(logits, splits=10):
+def inception_score(logits: npt.ArrayLike, splits: int = 10) -> tuple[float, float]:
     """exp(E_x KL(p(y|x) || p(y))), computed on `splits` consecutive parts.
 
     Args:
@@ -36,6 +37,6 @@ def inception_score(logits, splits=10):
     return float(np.mean(scores)), float(np.std(scores))
 
 
-def _log_mean_exp(log_p):
+def _log_mean_exp(log_p: np.ndarray) -> np.ndarray:
     peak = log_p.max(axis=0)
     return peak + np.log(np.mean(np.exp(log_p - peak), axis=0))

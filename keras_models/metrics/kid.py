@@ -5,11 +5,12 @@ bias on random subsets; the result is the mean and standard deviation over subse
 """
 
 import numpy as np
+import numpy.typing as npt
 
-from keras_models.metrics.fid import _features
+from keras_models.metrics.features import check_features
 
 
-def polynomial_mmd2(x, y):
+def polynomial_mmd2(x: np.ndarray, y: np.ndarray) -> float:
     """Unbiased MMD^2 between (m, d) and (n, d) float64 features, cubic kernel."""
     d = x.shape[1]
     m, n = len(x), len(y)
@@ -17,14 +18,20 @@ def polynomial_mmd2(x, y):
     k_yy = (y @ y.T / d + 1.0) ** 3
     k_xy = (x @ y.T / d + 1.0) ** 3
     # Unbiased: the diagonal k(x_i, x_i) terms are left out of the within-set means.
-    return (
+    return float(
         (k_xx.sum() - np.trace(k_xx)) / (m * (m - 1))
         + (k_yy.sum() - np.trace(k_yy)) / (n * (n - 1))
         - 2.0 * k_xy.mean()
     )
 
 
-def kernel_distance(real_features, fake_features, num_subsets=100, subset_size=1000, seed=0):
+def kernel_distance(
+    real_features: npt.ArrayLike,
+    fake_features: npt.ArrayLike,
+    num_subsets: int = 100,
+    subset_size: int = 1000,
+    seed: int = 0,
+) -> tuple[float, float]:
     """KID: unbiased cubic-kernel MMD^2 averaged over random subsets.
 
     Each subset draws `min(subset_size, N, M)` real and fake features without
@@ -45,8 +52,8 @@ def kernel_distance(real_features, fake_features, num_subsets=100, subset_size=1
     Returns:
         `(mean, std)` over subsets, as Python floats.
     """
-    real = _features(real_features, "real_features")
-    fake = _features(fake_features, "fake_features")
+    real = check_features(real_features, "real_features")
+    fake = check_features(fake_features, "fake_features")
     if real.shape[1] != fake.shape[1]:
         raise ValueError(
             f"Expected features of one dimension. Received: {real.shape} and {fake.shape}"

@@ -23,9 +23,12 @@ beyond the real-vs-real mean by `z` of its std.
 import dataclasses
 import json
 import math
+from collections.abc import Iterable, Sequence
 
 import numpy as np
+import numpy.typing as npt
 
+from keras_models.metrics.features import FeatureExtractor
 from keras_models.metrics.fid import frechet_distance
 from keras_models.metrics.kid import kernel_distance
 from keras_models.metrics.precision_recall import precision_recall
@@ -60,18 +63,18 @@ class NoiseFloor:
     metric_seed_std: float
     seeds: int
 
-    def significant(self, difference, z=2.0):
+    def significant(self, difference: float, z: float = 2.0) -> bool:
         """Whether a difference of two values of this metric at `num` exceeds the noise."""
         return abs(difference) > z * math.sqrt(2.0) * self.std
 
-    def distinguishable(self, value, z=2.0):
+    def distinguishable(self, value: float, z: float = 2.0) -> bool:
         """Whether a generator's value at `num` is worse than real data's by > z std."""
         if self.metric in HIGHER_IS_BETTER:
             return value < self.real_vs_real - z * self.std
         return value > self.real_vs_real + z * self.std
 
 
-def _feature_metrics(a, b, seed):
+def _feature_metrics(a: np.ndarray, b: np.ndarray, seed: int) -> dict[str, float]:
     precision, recall = precision_recall(a, b)
     return {
         "fid": frechet_distance(a, b),
@@ -81,15 +84,22 @@ def _feature_metrics(a, b, seed):
     }
 
 
-def noise_floors(images, sizes, *, data="images", extractor=None, seeds=5):
+def noise_floors(
+    images: npt.ArrayLike,
+    sizes: Sequence[int],
+    *,
+    data: str = "images",
+    extractor: FeatureExtractor | None = None,
+    seeds: int = 5,
+) -> list[NoiseFloor]:
     """Measures the noise floor of SWD (and, with `extractor`, FID/KID/P/R) at each size.
 
     Args:
         images: float (N, H, W, C) real images in [-1, 1], N >= 2 * max(sizes).
         sizes: images per set, e.g. (64, 128, 256).
         data: name recorded in each result.
-        extractor: an `InceptionFeatures` or `EmojiFeatures` for the feature metrics,
-            or None (SWD only).
+        extractor: a `FeatureExtractor` (`InceptionFeatures`, `EmojiFeatures`) for the
+            feature metrics, or None (SWD only).
         seeds: random splits (>= 2), and metric seeds.
 
     Returns:
@@ -104,7 +114,7 @@ def noise_floors(images, sizes, *, data="images", extractor=None, seeds=5):
     features = None if extractor is None else extractor(images)[0]
     names = IMAGE_METRICS + (FEATURE_METRICS if features is not None else ())
 
-    def measure(a, b, seed):
+    def measure(a: np.ndarray, b: np.ndarray, seed: int) -> dict[str, float]:
         """Every metric between the images (features) at indices a and at indices b."""
         values = {"swd": sliced_wasserstein(images[a], images[b], seed=seed)}
         if features is not None:
@@ -138,14 +148,14 @@ def noise_floors(images, sizes, *, data="images", extractor=None, seeds=5):
     return floors
 
 
-def save_noise_floors(path, floors):
+def save_noise_floors(path: str, floors: Iterable[NoiseFloor]) -> None:
     """Writes floors as a JSON list (read back with `load_noise_floors`)."""
     with open(path, "w", encoding="utf-8") as f:
         json.dump([dataclasses.asdict(floor) for floor in floors], f, indent=1)
         f.write("\n")
 
 
-def load_noise_floors(path):
+def load_noise_floors(path: str) -> dict[tuple[str, str, int], NoiseFloor]:
     """`{(data, metric, num): NoiseFloor}` from a file of `save_noise_floors`, e.g. the
     measured `benchmarks/results/metric_noise.json`."""
     with open(path, encoding="utf-8") as f:
@@ -153,7 +163,7 @@ def load_noise_floors(path):
     return {(floor.data, floor.metric, floor.num): floor for floor in floors}
 
 
-def markdown_table(floors):
+def markdown_table(floors: Iterable[NoiseFloor]) -> str:
     """The floors as a markdown table (one row per data, metric and size)."""
     rows = [
         "| data | metric | N per set | real vs real (mean ± std) | set vs itself "
@@ -168,7 +178,7 @@ def markdown_table(floors):
     return "\n".join(rows)
 
 
-def summary_table(floors, data):
+def summary_table(floors: Iterable[NoiseFloor], data: str) -> str:
     """Real-vs-real "mean ± std" of one data set's floors: a row per metric, a column
     per N (the compact form the README shows)."""
     chosen = [f for f in floors if f.data == data]

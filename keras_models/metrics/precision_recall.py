@@ -13,26 +13,29 @@ with `batch_size * N` rather than `N * N`, in float64 (so that the result does n
 on rounding near a radius).
 """
 
+from collections.abc import Iterator
+
 import numpy as np
+import numpy.typing as npt
 import tensorflow as tf
 
-from keras_models.metrics.fid import _features
+from keras_models.metrics.features import check_features
 
 NEIGHBOURHOOD = 3
 
 
-def _squared_distances(rows, columns, columns_sq):
+def _squared_distances(rows: tf.Tensor, columns: tf.Tensor, columns_sq: tf.Tensor) -> tf.Tensor:
     """(B, M) squared Euclidean distances, clipped at 0 against rounding."""
     rows_sq = tf.reduce_sum(rows * rows, axis=1, keepdims=True)
     cross = tf.matmul(rows, columns, transpose_b=True)
     return tf.maximum(rows_sq - 2.0 * cross + columns_sq[None, :], 0.0)
 
 
-def _batches(features, batch_size):
+def _batches(features: tf.Tensor, batch_size: int) -> Iterator[tf.Tensor]:
     return (features[i : i + batch_size] for i in range(0, len(features), batch_size))
 
 
-def _radii_squared(points, k, batch_size):
+def _radii_squared(points: tf.Tensor, k: int, batch_size: int) -> tf.Tensor:
     """Squared distance of each row of `points` (a float64 tensor) to its k-th nearest
     other row."""
     if len(points) <= k:
@@ -46,7 +49,9 @@ def _radii_squared(points, k, batch_size):
     return tf.concat(radii, 0)
 
 
-def manifold_radii(features, k=NEIGHBOURHOOD, batch_size=1024):
+def manifold_radii(
+    features: npt.ArrayLike, k: int = NEIGHBOURHOOD, batch_size: int = 1024
+) -> np.ndarray:
     """Distance of each point to its k-th nearest other point of the same set.
 
     Args:
@@ -57,11 +62,13 @@ def manifold_radii(features, k=NEIGHBOURHOOD, batch_size=1024):
     Returns:
         float64 NumPy (N,) radii.
     """
-    points = tf.constant(_features(features, "features"))
+    points = tf.constant(check_features(features, "features"))
     return np.sqrt(_radii_squared(points, k, batch_size).numpy())
 
 
-def manifold_coverage(manifold, probes, k=NEIGHBOURHOOD, batch_size=1024):
+def manifold_coverage(
+    manifold: npt.ArrayLike, probes: npt.ArrayLike, k: int = NEIGHBOURHOOD, batch_size: int = 1024
+) -> float:
     """Fraction of `probes` within the k-NN radius of at least one `manifold` point.
 
     Args:
@@ -73,23 +80,29 @@ def manifold_coverage(manifold, probes, k=NEIGHBOURHOOD, batch_size=1024):
     Returns:
         A Python float in [0, 1].
     """
-    manifold = _features(manifold, "manifold")
-    probes = _features(probes, "probes")
-    if manifold.shape[1] != probes.shape[1]:
+    manifold_array = check_features(manifold, "manifold")
+    probes_array = check_features(probes, "probes")
+    if manifold_array.shape[1] != probes_array.shape[1]:
         raise ValueError(
-            f"Expected features of one dimension. Received: {manifold.shape} and {probes.shape}"
+            "Expected features of one dimension. Received: "
+            f"{manifold_array.shape} and {probes_array.shape}"
         )
-    points = tf.constant(manifold)
+    points = tf.constant(manifold_array)
     radii_sq = _radii_squared(points, k, batch_size)
     points_sq = tf.reduce_sum(points * points, axis=1)
     inside = [
         tf.reduce_any(_squared_distances(batch, points, points_sq) <= radii_sq[None, :], axis=1)
-        for batch in _batches(tf.constant(probes), batch_size)
+        for batch in _batches(tf.constant(probes_array), batch_size)
     ]
     return float(tf.reduce_mean(tf.cast(tf.concat(inside, 0), tf.float64)))
 
 
-def precision_recall(real_features, fake_features, k=NEIGHBOURHOOD, batch_size=1024):
+def precision_recall(
+    real_features: npt.ArrayLike,
+    fake_features: npt.ArrayLike,
+    k: int = NEIGHBOURHOOD,
+    batch_size: int = 1024,
+) -> tuple[float, float]:
     """Improved precision and recall of generated features against real ones.
 
     Args:

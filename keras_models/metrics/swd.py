@@ -25,6 +25,7 @@ mirrored borders. Randomness (patch positions, then directions, per scale) comes
 """
 
 import numpy as np
+import numpy.typing as npt
 
 PATCH_SIZE = 7
 PATCHES_PER_IMAGE = 128
@@ -35,7 +36,7 @@ MIN_RESOLUTION = 16
 _BINOMIAL = np.array([1.0, 4.0, 6.0, 4.0, 1.0], np.float32) / 16.0
 
 
-def _blur(images, kernel):
+def _blur(images: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """Separable 5x5 filter over H and W of NHWC images, mirrored borders (d c b|a b c)."""
     padded = np.pad(images, ((0, 0), (2, 2), (2, 2), (0, 0)), mode="reflect")
     h, w = images.shape[1:3]
@@ -43,12 +44,12 @@ def _blur(images, kernel):
     return sum(k * rows[:, :, i : i + w] for i, k in enumerate(kernel))
 
 
-def pyramid_down(images):
+def pyramid_down(images: np.ndarray) -> np.ndarray:
     """Blur then keep every other pixel (`cv2.pyrDown`)."""
     return _blur(images, _BINOMIAL)[:, ::2, ::2]
 
 
-def pyramid_up(images):
+def pyramid_up(images: np.ndarray) -> np.ndarray:
     """Zero-insert upsampling then blur with 4x the filter (`cv2.pyrUp`)."""
     n, h, w, c = images.shape
     up = np.zeros((n, 2 * h, 2 * w, c), images.dtype)
@@ -56,7 +57,7 @@ def pyramid_up(images):
     return _blur(up, _BINOMIAL * 2.0)  # 2 per axis = 4 in 2-D
 
 
-def laplacian_pyramid(images, num_levels):
+def laplacian_pyramid(images: npt.ArrayLike, num_levels: int) -> list[np.ndarray]:
     """Levels from fine to coarse; the last one is the low-pass residual."""
     levels = [np.asarray(images, np.float32)]
     for _ in range(num_levels - 1):
@@ -66,7 +67,9 @@ def laplacian_pyramid(images, num_levels):
     return levels
 
 
-def _patch_centres(num_images, side, rng):
+def _patch_centres(
+    num_images: int, side: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """`PATCHES_PER_IMAGE` random centres per image, >= 3 px from the border: (ys, xs)."""
     half = PATCH_SIZE // 2
     count = num_images * PATCHES_PER_IMAGE
@@ -75,7 +78,7 @@ def _patch_centres(num_images, side, rng):
     return ys, xs
 
 
-def _descriptors(level, ys, xs):
+def _descriptors(level: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
     """The 7x7 patches at centres (ys, xs), normalised per channel; (num_patches, 7*7*C)."""
     half = PATCH_SIZE // 2
     count = len(ys)
@@ -89,7 +92,7 @@ def _descriptors(level, ys, xs):
     return patches.reshape(count, -1)
 
 
-def _sliced_distance(a, b, rng):
+def _sliced_distance(a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> float:
     """Mean over repeats and directions of the 1-D Wasserstein-1 distance."""
     results = []
     for _ in range(DIRECTION_REPEATS):
@@ -102,7 +105,7 @@ def _sliced_distance(a, b, rng):
     return float(np.mean(results))
 
 
-def _check(images, name):
+def _check(images: npt.ArrayLike, name: str) -> np.ndarray:
     images = np.asarray(images)
     if images.ndim != 4 or images.shape[1] != images.shape[2] or images.shape[1] < 16:
         raise ValueError(
@@ -112,7 +115,9 @@ def _check(images, name):
     return images
 
 
-def sliced_wasserstein_per_scale(real_images, fake_images, seed=0):
+def sliced_wasserstein_per_scale(
+    real_images: npt.ArrayLike, fake_images: npt.ArrayLike, seed: int = 0
+) -> dict[int, float]:
     """SWD (x1e3) at each pyramid scale.
 
     Args:
@@ -148,7 +153,9 @@ def sliced_wasserstein_per_scale(real_images, fake_images, seed=0):
     return per_scale
 
 
-def sliced_wasserstein(real_images, fake_images, seed=0):
+def sliced_wasserstein(
+    real_images: npt.ArrayLike, fake_images: npt.ArrayLike, seed: int = 0
+) -> float:
     """Multi-scale SWD (x1e3, averaged over scales); lower is better.
 
     Args:

@@ -372,6 +372,28 @@ def test_feature_extractor_by_name(tmp_path):
         metrics.feature_extractor("vgg")
 
 
+def test_extractors_state_one_protocol_and_features_are_checked_once():
+    for extractor in (metrics.InceptionFeatures, metrics.EmojiFeatures):
+        assert metrics.FeatureExtractor in extractor.__mro__  # declared, not only matching
+    assert isinstance(metrics.feature_extractor("emoji"), metrics.FeatureExtractor)
+
+    class NoProtocol:
+        def __call__(self, images):
+            return images, images
+
+    assert not isinstance(NoProtocol(), metrics.FeatureExtractor)
+    checked = metrics.check_features([[1, 2], [3, 4]], "real_features")
+    assert checked.dtype == np.float64 and checked.shape == (2, 2)
+    for bad in (np.zeros((1, 3)), np.zeros((4,)), np.zeros((2, 2, 2))):
+        with pytest.raises(ValueError, match=r"Expected real_features as a \(N, D\) array"):
+            metrics.check_features(bad, "real_features")
+    # every feature metric goes through the same check, naming its own argument
+    with pytest.raises(ValueError, match="Expected fake_features as a"):
+        metrics.kernel_distance(np.zeros((4, 3)), np.zeros((1, 3)))
+    with pytest.raises(ValueError, match="Expected probes as a"):
+        metrics.precision_recall(np.zeros((5, 3)), np.zeros(3))
+
+
 def test_noise_floors_measure_disjoint_splits_and_round_trip(tmp_path):
     rng = np.random.default_rng(4)
     images = rng.uniform(-1, 1, (40, 16, 16, 3)).astype(np.float32)
