@@ -1,6 +1,10 @@
 """Class-conditional batch normalization as BigGAN defines it."""
 
+from collections.abc import Sequence
+from typing import Any
+
 import keras
+import tensorflow as tf
 from keras import ops
 
 from keras_models.layers.initializer_utils import initializer_config
@@ -32,13 +36,13 @@ class ConditionalBatchNormalization(keras.layers.Layer):
 
     def __init__(
         self,
-        momentum=0.9,
-        epsilon=1e-5,
-        spectral_norm=True,
-        kernel_initializer="orthogonal",
-        sn_epsilon=DEFAULT_EPSILON,
-        **kwargs,
-    ):
+        momentum: float = 0.9,
+        epsilon: float = 1e-5,
+        spectral_norm: bool = True,
+        kernel_initializer: Any = "orthogonal",
+        sn_epsilon: float = DEFAULT_EPSILON,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.momentum = momentum
         self.epsilon = epsilon
@@ -54,11 +58,11 @@ class ConditionalBatchNormalization(keras.layers.Layer):
             dtype=self.dtype_policy,
         )
 
-    def build(self, input_shape):
+    def build(self, input_shape: Sequence[tuple[int | None, ...]]) -> None:
         x_shape, condition_shape = input_shape
         channels = x_shape[-1]
 
-        def dense(name):
+        def dense(name: str) -> keras.layers.Dense:
             options = dict(
                 use_bias=False,
                 kernel_initializer=self.kernel_initializer,
@@ -75,17 +79,19 @@ class ConditionalBatchNormalization(keras.layers.Layer):
         self.gain.build(condition_shape)
         self.bias.build(condition_shape)
 
-    def call(self, inputs, training=None):
+    def call(self, inputs: Sequence[tf.Tensor], training: bool | None = None) -> tf.Tensor:
         x, condition = inputs
         gain = ops.cast(self.gain(condition, training=training), x.dtype)
         bias = ops.cast(self.bias(condition, training=training), x.dtype)
         y = self.norm(x, training=training)
         return y * (1.0 + gain[:, None, None, :]) + bias[:, None, None, :]
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(
+        self, input_shape: Sequence[tuple[int | None, ...]]
+    ) -> tuple[int | None, ...]:
         return input_shape[0]
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "momentum": self.momentum,

@@ -8,6 +8,8 @@ uses 0.01) slows a layer's effective learning rate by that factor; biases are sc
 """
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import keras
 import tensorflow as tf
@@ -20,10 +22,18 @@ LRELU_SLOPE = 0.2
 LRELU_GAIN = math.sqrt(2.0)
 
 
-def bias_act(x, bias=None, activation="linear"):
+def bias_act(x: tf.Tensor, bias: tf.Tensor | None = None, activation: str = "linear") -> tf.Tensor:
     """Adds `bias` (broadcast over the last axis) and applies `activation`.
 
     `"lrelu"` is leaky ReLU with slope 0.2 times sqrt(2), StyleGAN's fused bias-act.
+
+    Args:
+        x: the pre-activations.
+        bias: (C,) bias, cast to `x`'s dtype, or None.
+        activation: one of `ACTIVATIONS`.
+
+    Returns:
+        The activations, in `x`'s dtype.
     """
     if bias is not None:
         x = x + tf.cast(bias, x.dtype)
@@ -32,7 +42,8 @@ def bias_act(x, bias=None, activation="linear"):
     return x
 
 
-def check_activation(activation):
+def check_activation(activation: str) -> str:
+    """Returns `activation` if it is one of `ACTIVATIONS`, else raises `ValueError`."""
     if activation not in ACTIVATIONS:
         raise ValueError(
             f"`activation` must be one of {ACTIVATIONS}. Received: activation={activation!r}"
@@ -54,8 +65,14 @@ class EqualizedDense(keras.layers.Layer):
     """
 
     def __init__(
-        self, units, lrmul=1.0, use_bias=True, bias_init=0.0, activation="linear", **kwargs
-    ):
+        self,
+        units: int,
+        lrmul: float = 1.0,
+        use_bias: bool = True,
+        bias_init: float = 0.0,
+        activation: str = "linear",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.units = int(units)
         self.lrmul = float(lrmul)
@@ -63,7 +80,7 @@ class EqualizedDense(keras.layers.Layer):
         self.bias_init = float(bias_init)
         self.activation = check_activation(activation)
 
-    def build(self, input_shape):
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
         fan_in = int(input_shape[-1])
         self.runtime_scale = self.lrmul / math.sqrt(fan_in)
         self.kernel = self.add_weight(
@@ -79,15 +96,15 @@ class EqualizedDense(keras.layers.Layer):
                 initializer=keras.initializers.Constant(self.bias_init / self.lrmul),
             )
 
-    def call(self, x):
+    def call(self, x: tf.Tensor) -> tf.Tensor:
         x = tf.matmul(x, self.kernel * self.runtime_scale)
         bias = None if self.bias is None else self.bias * self.lrmul
         return bias_act(x, bias, self.activation)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return (*input_shape[:-1], self.units)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "units": self.units,
@@ -119,15 +136,15 @@ class EqualizedConv2D(keras.layers.Layer):
 
     def __init__(
         self,
-        filters,
-        kernel_size,
-        lrmul=1.0,
-        use_bias=True,
-        activation="linear",
-        down=False,
-        taps=DEFAULT_FILTER,
-        **kwargs,
-    ):
+        filters: int,
+        kernel_size: int,
+        lrmul: float = 1.0,
+        use_bias: bool = True,
+        activation: str = "linear",
+        down: bool = False,
+        taps: Sequence[float] = DEFAULT_FILTER,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.filters = int(filters)
         self.kernel_size = int(kernel_size)
@@ -137,7 +154,7 @@ class EqualizedConv2D(keras.layers.Layer):
         self.down = down
         self.taps = check_taps(taps)
 
-    def build(self, input_shape):
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
         fan_in = self.kernel_size * self.kernel_size * int(input_shape[-1])
         self.runtime_scale = self.lrmul / math.sqrt(fan_in)
         self.kernel = self.add_weight(
@@ -149,7 +166,7 @@ class EqualizedConv2D(keras.layers.Layer):
         if self.use_bias:
             self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer="zeros")
 
-    def call(self, x):
+    def call(self, x: tf.Tensor) -> tf.Tensor:
         kernel = self.kernel * self.runtime_scale
         if self.down:
             # Reference upfirdn padding: filter + strided VALID conv gives side / 2.
@@ -161,13 +178,13 @@ class EqualizedConv2D(keras.layers.Layer):
         bias = None if self.bias is None else self.bias * self.lrmul
         return bias_act(x, bias, self.activation)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         b, h, w, _ = input_shape
         if self.down:
             h, w = (None if s is None else s // 2 for s in (h, w))
         return (b, h, w, self.filters)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "filters": self.filters,

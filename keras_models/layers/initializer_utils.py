@@ -1,9 +1,11 @@
 """Initializer identifiers that give every layer its own random draw."""
 
+from typing import Any
+
 import keras
 
 
-def initializer_config(identifier):
+def initializer_config(identifier: Any) -> dict[str, Any]:
     """Returns `identifier` as a serialized initializer dict.
 
     A Keras 3 initializer instance fixes its seed when it is created, so one instance shared by
@@ -12,5 +14,8 @@ def initializer_config(identifier):
 
     Args:
         identifier: anything `keras.initializers.get` accepts.
+
+    Returns:
+        The initializer's serialized config.
     """
     return keras.initializers.serialize(keras.initializers.get(identifier))

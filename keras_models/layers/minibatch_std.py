@@ -1,15 +1,24 @@
 """Minibatch standard deviation layer (Karras et al., ProGAN; StyleGAN2 variant)."""
 
+from typing import Any
+
 import keras
 import tensorflow as tf
 
 EPSILON = 1e-8
 
 
-def group_size_for(batch_size, group_size):
+def group_size_for(batch_size: int | tf.Tensor, group_size: int) -> int | tf.Tensor:
     """The largest divisor of `batch_size` not above `group_size`.
 
     Works on Python ints (static batch) and on int tensors (dynamic batch).
+
+    Args:
+        batch_size: the batch size, a Python int or an int scalar tensor.
+        group_size: the largest group wanted.
+
+    Returns:
+        The group size, of the type of `batch_size`.
     """
     if isinstance(batch_size, int):
         return max(g for g in range(1, min(group_size, batch_size) + 1) if batch_size % g == 0)
@@ -39,12 +48,12 @@ class MinibatchStdDev(keras.layers.Layer):
         **kwargs: base layer arguments.
     """
 
-    def __init__(self, group_size=4, num_features=1, **kwargs):
+    def __init__(self, group_size: int = 4, num_features: int = 1, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.group_size = int(group_size)
         self.num_features = int(num_features)
 
-    def build(self, input_shape):
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
         channels = int(input_shape[-1])
         if channels % self.num_features:
             raise ValueError(
@@ -52,7 +61,7 @@ class MinibatchStdDev(keras.layers.Layer):
                 f"channels={channels}, num_features={self.num_features}"
             )
 
-    def call(self, x):
+    def call(self, x: tf.Tensor) -> tf.Tensor:
         b, h, w, c = x.shape
         dynamic = tf.shape(x)
         b = b if b is not None else dynamic[0]
@@ -66,10 +75,10 @@ class MinibatchStdDev(keras.layers.Layer):
         y = tf.tile(tf.cast(y, x.dtype)[:, None, None, :], [g, h, w, 1])  # (B, H, W, n)
         return tf.concat([x, y], axis=-1)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return (*input_shape[:-1], input_shape[-1] + self.num_features)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "group_size": self.group_size,

@@ -1,6 +1,8 @@
 """StyleGAN2's modulated (and demodulated) convolution."""
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import keras
 import tensorflow as tf
@@ -43,15 +45,15 @@ class ModulatedConv2D(keras.layers.Layer):
 
     def __init__(
         self,
-        filters,
-        kernel_size,
-        demodulate=True,
-        up=False,
-        use_bias=False,
-        activation="linear",
-        taps=DEFAULT_FILTER,
-        **kwargs,
-    ):
+        filters: int,
+        kernel_size: int,
+        demodulate: bool = True,
+        up: bool = False,
+        use_bias: bool = False,
+        activation: str = "linear",
+        taps: Sequence[float] = DEFAULT_FILTER,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.filters = int(filters)
         self.kernel_size = int(kernel_size)
@@ -62,7 +64,7 @@ class ModulatedConv2D(keras.layers.Layer):
         self.taps = check_taps(taps)
         self.affine = None
 
-    def build(self, input_shape):
+    def build(self, input_shape: Sequence[tuple[int | None, ...]]) -> None:
         x_shape, w_shape = input_shape
         channels = int(x_shape[-1])
         self.affine = EqualizedDense(channels, bias_init=1.0, name="affine")
@@ -77,7 +79,7 @@ class ModulatedConv2D(keras.layers.Layer):
         if self.use_bias:
             self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer="zeros")
 
-    def call(self, inputs):
+    def call(self, inputs: Sequence[tf.Tensor]) -> tf.Tensor:
         x, w = inputs
         styles = self.affine(w)  # (B, C_in)
         kernel = self.kernel * self.runtime_scale
@@ -91,13 +93,15 @@ class ModulatedConv2D(keras.layers.Layer):
             x = x * tf.math.rsqrt(squared + DEMOD_EPSILON)[:, None, None, :]
         return bias_act(x, self.bias, self.activation)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(
+        self, input_shape: Sequence[tuple[int | None, ...]]
+    ) -> tuple[int | None, ...]:
         b, h, w, _ = input_shape[0]
         if self.up:
             h, w = (None if s is None else 2 * s for s in (h, w))
         return (b, h, w, self.filters)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "filters": self.filters,

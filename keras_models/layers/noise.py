@@ -1,5 +1,7 @@
 """Per-pixel noise injection with a learned strength (StyleGAN)."""
 
+from typing import Any
+
 import keras
 import tensorflow as tf
 
@@ -18,23 +20,23 @@ class NoiseInjection(keras.layers.Layer):
         **kwargs: base layer arguments.
     """
 
-    def __init__(self, seed=None, **kwargs):
+    def __init__(self, seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
 
-    def build(self, input_shape):
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
         self.strength = self.add_weight(name="strength", shape=(), initializer="zeros")
 
-    def call(self, x, training=None):
+    def call(self, x: tf.Tensor, training: bool | None = None) -> tf.Tensor:
         shape = tf.shape(x)
         noise = keras.random.normal(
             [shape[0], shape[1], shape[2], 1], dtype=x.dtype, seed=self.seed_generator
         )
         return x + noise * tf.cast(self.strength, x.dtype)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return input_shape
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "seed": self.seed}

@@ -12,6 +12,9 @@ and odd phases. Everything compiles under XLA and runs on CPU, GPU and TPU. Bord
 zero-padded, as in the reference `upfirdn_2d`.
 """
 
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -19,19 +22,19 @@ import tensorflow as tf
 DEFAULT_FILTER = (1, 3, 3, 1)
 
 
-def _normalized(taps, gain):
+def _normalized(taps: Sequence[float], gain: float) -> np.ndarray:
     """1-D taps reversed (convolution, not correlation), summing to sqrt(gain)."""
-    taps = np.asarray(taps, np.float64)
-    return taps[::-1] / taps.sum() * np.sqrt(gain)
+    array = np.asarray(taps, np.float64)
+    return array[::-1] / array.sum() * np.sqrt(gain)
 
 
-def _pad_axis(x, axis, before, after):
+def _pad_axis(x: tf.Tensor, axis: int, before: int, after: int) -> tf.Tensor:
     paddings = [[0, 0]] * 4
     paddings[axis] = [before, after]
     return tf.pad(x, paddings) if before or after else x
 
 
-def _slice_axis(x, axis, start, size):
+def _slice_axis(x: tf.Tensor, axis: int, start: int, size: int) -> tf.Tensor:
     """`x[start:start + size]` along `axis`, with a pad as its gradient.
 
     The pad is much faster in graph mode than the generic strided-slice gradient, and,
@@ -43,13 +46,15 @@ def _slice_axis(x, axis, start, size):
     paddings[axis] = [start, x.shape[axis] - start - size]
 
     @tf.custom_gradient
-    def slice_with_pad_gradient(x):
+    def slice_with_pad_gradient(
+        x: tf.Tensor,
+    ) -> tuple[tf.Tensor, Callable[[tf.Tensor], tf.Tensor]]:
         return tf.slice(x, begin, sizes), lambda dy: tf.pad(dy, paddings)
 
     return slice_with_pad_gradient(x)
 
 
-def _weighted_sum(terms):
+def _weighted_sum(terms: Iterable[tuple[float, tf.Tensor]]) -> tf.Tensor:
     """sum(weight * tensor) over `(weight, tensor)` pairs."""
     total = None
     for weight, tensor in terms:
@@ -58,7 +63,9 @@ def _weighted_sum(terms):
     return total
 
 
-def _filter_axis(x, taps, axis, pad, down):
+def _filter_axis(
+    x: tf.Tensor, taps: np.ndarray, axis: int, pad: tuple[int, int], down: bool
+) -> tf.Tensor:
     """1-D FIR along `axis` after zero-padding by `pad`, with stride 2 if `down`."""
     x = _pad_axis(x, axis, *pad)
     size = (x.shape[axis] - len(taps)) // (2 if down else 1) + 1
@@ -75,7 +82,7 @@ def _filter_axis(x, taps, axis, pad, down):
     )
 
 
-def _upsample_axis(x, taps, axis):
+def _upsample_axis(x: tf.Tensor, taps: np.ndarray, axis: int) -> tf.Tensor:
     """2x up-sampling along `axis`: zero insertion then FIR, computed polyphase (output
     sample 2j + r only sums the taps that meet non-zero inputs), then interleaved."""
     p0 = (len(taps) - 1) // 2 + 1  # the reference upfirdn padding before the filter
@@ -96,7 +103,13 @@ def _upsample_axis(x, taps, axis):
     return tf.reshape(tf.stack(phases, axis=axis + 1), shape)
 
 
-def fir_filter(x, taps, pad=(0, 0), gain=1.0, down=False):
+def fir_filter(
+    x: tf.Tensor,
+    taps: Sequence[float],
+    pad: tuple[int, int] = (0, 0),
+    gain: float = 1.0,
+    down: bool = False,
+) -> tf.Tensor:
     """Zero-pads `x` (NHWC, static height and width) spatially by `pad = (before, after)`
     and convolves it with the separable FIR filter `outer(taps, taps)` normalised to sum
     `gain`, with stride 2 when `down`.
@@ -104,29 +117,43 @@ def fir_filter(x, taps, pad=(0, 0), gain=1.0, down=False):
     Each 1-D pass is a weighted sum of `len(taps)` shifted slices: elementwise work that
     runs fast in graph mode and that XLA fuses, where depthwise convolutions are slow on
     CPU under XLA.
+
+    Args:
+        x: (B, H, W, C) with static H and W.
+        taps: 1-D filter taps (normalised here; their scale does not matter).
+        pad: zeros added before and after along H and along W.
+        gain: the sum of the 2-D filter.
+        down: stride 2 (halves the filtered size).
+
+    Returns:
+        The filtered tensor.
     """
-    taps = _normalized(taps, gain)
+    normalized = _normalized(taps, gain)
     for axis in (1, 2):
-        x = _filter_axis(x, taps, axis, pad, down)
+        x = _filter_axis(x, normalized, axis, pad, down)
     return x
 
 
-def upsample_2d(x, taps=DEFAULT_FILTER):
+def upsample_2d(x: tf.Tensor, taps: Sequence[float] = DEFAULT_FILTER) -> tf.Tensor:
     """Doubles the height and width of `x` (NHWC, static sides) with the FIR filter."""
-    taps = _normalized(taps, 4.0)
+    normalized = _normalized(taps, 4.0)
     for axis in (1, 2):
-        x = _upsample_axis(x, taps, axis)
+        x = _upsample_axis(x, normalized, axis)
     return x
 
 
-def downsample_2d(x, taps=DEFAULT_FILTER):
+def downsample_2d(x: tf.Tensor, taps: Sequence[float] = DEFAULT_FILTER) -> tf.Tensor:
     """Halves the height and width of `x` (NHWC, static sides) with the FIR filter."""
     p = len(taps) - 2
     return fir_filter(x, taps, pad=((p + 1) // 2, p // 2), down=True)
 
 
-def check_taps(taps):
-    """`taps` as a list of floats; a non-empty 1-D sequence with a non-zero sum."""
+def check_taps(taps: Sequence[float]) -> list[float]:
+    """`taps` as a list of floats; a non-empty 1-D sequence with a non-zero sum.
+
+    Raises:
+        ValueError: for taps of another rank, none, or a zero sum.
+    """
     array = np.asarray(taps, np.float64)
     if array.ndim != 1 or array.size < 1 or array.sum() == 0:
         raise ValueError(
@@ -144,18 +171,18 @@ class Upsample2D(keras.layers.Layer):
         **kwargs: base layer arguments.
     """
 
-    def __init__(self, taps=DEFAULT_FILTER, **kwargs):
+    def __init__(self, taps: Sequence[float] = DEFAULT_FILTER, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.taps = check_taps(taps)
 
-    def call(self, x):
+    def call(self, x: tf.Tensor) -> tf.Tensor:
         return upsample_2d(x, self.taps)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         b, h, w, c = input_shape
         return (b, None if h is None else 2 * h, None if w is None else 2 * w, c)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "taps": self.taps}
 
 
@@ -168,16 +195,16 @@ class Downsample2D(keras.layers.Layer):
         **kwargs: base layer arguments.
     """
 
-    def __init__(self, taps=DEFAULT_FILTER, **kwargs):
+    def __init__(self, taps: Sequence[float] = DEFAULT_FILTER, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.taps = check_taps(taps)
 
-    def call(self, x):
+    def call(self, x: tf.Tensor) -> tf.Tensor:
         return downsample_2d(x, self.taps)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         b, h, w, c = input_shape
         return (b, None if h is None else h // 2, None if w is None else w // 2, c)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "taps": self.taps}

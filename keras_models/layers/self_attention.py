@@ -1,6 +1,9 @@
 """SAGAN self-attention as BigGAN uses it: pooled keys/values, zero-initialised gate."""
 
+from typing import Any
+
 import keras
+import tensorflow as tf
 from keras import ops
 
 from keras_models.layers.initializer_utils import initializer_config
@@ -27,12 +30,17 @@ class SelfAttention(keras.layers.Layer):
         training: passed to the spectral normalization (updates its power iteration).
     """
 
-    def __init__(self, kernel_initializer="orthogonal", sn_epsilon=DEFAULT_EPSILON, **kwargs):
+    def __init__(
+        self,
+        kernel_initializer: Any = "orthogonal",
+        sn_epsilon: float = DEFAULT_EPSILON,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.kernel_initializer = initializer_config(kernel_initializer)
         self.sn_epsilon = sn_epsilon
 
-    def build(self, input_shape):
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
         _, height, width, channels = input_shape
         if channels is None or channels < 8 or height % 2 or width % 2:
             raise ValueError(
@@ -40,7 +48,7 @@ class SelfAttention(keras.layers.Layer):
                 f"Received: input_shape={input_shape}"
             )
 
-        def conv(filters, name):
+        def conv(filters: int, name: str) -> SNConv2D:
             return SNConv2D(
                 filters,
                 1,
@@ -60,7 +68,7 @@ class SelfAttention(keras.layers.Layer):
         self.o.build((None, height, width, channels // 2))
         self.gamma = self.add_weight(name="gamma", shape=(), initializer="zeros")
 
-    def call(self, inputs, training=None):
+    def call(self, inputs: tf.Tensor, training: bool | None = None) -> tf.Tensor:
         _, height, width, channels = inputs.shape
         pool = lambda t: ops.max_pool(t, pool_size=2, strides=2)
         theta = ops.reshape(
@@ -78,10 +86,10 @@ class SelfAttention(keras.layers.Layer):
         attended = ops.reshape(ops.matmul(attention, g), (-1, height, width, channels // 2))
         return inputs + ops.cast(self.gamma, inputs.dtype) * self.o(attended, training=training)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return input_shape
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "kernel_initializer": self.kernel_initializer,

@@ -22,17 +22,24 @@ SN's, see tests/keras_models/layers/test_spectral_normalization.py), and (2) cal
 optimizer last wrote.
 """
 
+from typing import Any
+
 import keras
+import tensorflow as tf
 from keras import ops
 
 # `--SN_eps` of BigGAN-PyTorch's and DiffAugment-biggan-cifar's utils.py.
 DEFAULT_EPSILON = 1e-8
 
+# The mixin only ever sits in front of a Keras layer, whose attributes (`add_weight`,
+# `trainable`, `get_config`) it uses: to a type checker its base is any class.
+_LayerMixin: Any = object
 
-class _SpectralNorm:
+
+class _SpectralNorm(_LayerMixin):
     """Mixin: power-iteration state and the normalized kernel for a layer with `kernel`."""
 
-    def _init_spectral_norm(self, power_iterations, epsilon):
+    def _init_spectral_norm(self, power_iterations: int, epsilon: float) -> None:
         if power_iterations < 1:
             raise ValueError(
                 "`power_iterations` must be a positive integer. "
@@ -41,7 +48,7 @@ class _SpectralNorm:
         self.power_iterations = power_iterations
         self.epsilon = epsilon
 
-    def _build_spectral_norm(self, kernel):
+    def _build_spectral_norm(self, kernel: keras.Variable) -> None:
         self.sn_u = self.add_weight(
             name="sn_u",
             shape=(1, kernel.shape[-1]),
@@ -50,16 +57,19 @@ class _SpectralNorm:
             autocast=False,
         )
 
-    def _l2_normalize(self, x):
+    def _l2_normalize(self, x: tf.Tensor) -> tf.Tensor:
         return x / ops.maximum(ops.sqrt(ops.sum(ops.square(x))), self.epsilon)
 
-    def normalized_kernel(self, kernel, training=False):
+    def normalized_kernel(self, kernel: tf.Tensor, training: bool = False) -> tf.Tensor:
         """Returns `kernel / sigma(kernel)`; updates the stored `u` when `training` (and
         the layer is trainable).
 
         Args:
             kernel: the layer's kernel as read in `call` (possibly autocast).
             training: whether to store the refined singular vector estimate.
+
+        Returns:
+            The normalized kernel, in `kernel`'s dtype.
         """
         # Power iteration in float32, even under a mixed-precision policy.
         w = ops.reshape(ops.cast(kernel, "float32"), (-1, kernel.shape[-1]))
@@ -80,13 +90,13 @@ class _SpectralNorm:
 
     # Dense, Conv and Embedding save only kernel and bias (their quantization-aware format),
     # which would drop `sn_u`; the base Layer format saves every variable of the layer.
-    def save_own_variables(self, store):
+    def save_own_variables(self, store: dict[str, Any]) -> None:
         keras.layers.Layer.save_own_variables(self, store)
 
-    def load_own_variables(self, store):
+    def load_own_variables(self, store: dict[str, Any]) -> None:
         keras.layers.Layer.load_own_variables(self, store)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         # The mixin comes first in each layer's bases: super() is the Keras layer's config.
         return {
             **super().get_config(),
@@ -106,15 +116,21 @@ class SNDense(_SpectralNorm, keras.layers.Dense):
         **kwargs: `keras.layers.Dense` arguments.
     """
 
-    def __init__(self, units, power_iterations=1, epsilon=DEFAULT_EPSILON, **kwargs):
+    def __init__(
+        self,
+        units: int,
+        power_iterations: int = 1,
+        epsilon: float = DEFAULT_EPSILON,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(units, **kwargs)
         self._init_spectral_norm(power_iterations, epsilon)
 
-    def build(self, input_shape):
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
         super().build(input_shape)
         self._build_spectral_norm(self.kernel)
 
-    def call(self, inputs, training=False):
+    def call(self, inputs: tf.Tensor, training: bool = False) -> tf.Tensor:
         outputs = ops.matmul(inputs, self.normalized_kernel(self.kernel, training))
         if self.use_bias:
             outputs = ops.add(outputs, self.bias)
@@ -138,15 +154,22 @@ class SNConv2D(_SpectralNorm, keras.layers.Conv2D):
         **kwargs: `keras.layers.Conv2D` arguments.
     """
 
-    def __init__(self, filters, kernel_size, power_iterations=1, epsilon=DEFAULT_EPSILON, **kwargs):
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int | tuple[int, int],
+        power_iterations: int = 1,
+        epsilon: float = DEFAULT_EPSILON,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(filters, kernel_size, **kwargs)
         self._init_spectral_norm(power_iterations, epsilon)
 
-    def build(self, input_shape):
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
         super().build(input_shape)
         self._build_spectral_norm(self.kernel)
 
-    def call(self, inputs, training=False):
+    def call(self, inputs: tf.Tensor, training: bool = False) -> tf.Tensor:
         outputs = self.convolution_op(inputs, self.normalized_kernel(self.kernel, training))
         if self.use_bias:
             bias_shape = (
@@ -173,19 +196,26 @@ class SNEmbedding(_SpectralNorm, keras.layers.Embedding):
     """
 
     def __init__(
-        self, input_dim, output_dim, power_iterations=1, epsilon=DEFAULT_EPSILON, **kwargs
-    ):
+        self,
+        input_dim: int,
+        output_dim: int,
+        power_iterations: int = 1,
+        epsilon: float = DEFAULT_EPSILON,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(input_dim, output_dim, **kwargs)
         self._init_spectral_norm(power_iterations, epsilon)
 
-    def build(self, input_shape=None):
+    def build(self, input_shape: tuple[int | None, ...] | None = None) -> None:
         super().build(input_shape)
         self._build_spectral_norm(self.embeddings)
 
-    def call(self, inputs, training=False):
+    def call(self, inputs: tf.Tensor, training: bool = False) -> tf.Tensor:
         table = self.normalized_kernel(self.embeddings, training)
         outputs = ops.take(table, ops.cast(inputs, "int32"), axis=0)
         return ops.cast(outputs, self.compute_dtype)
 
-    def compute_output_spec(self, inputs, training=False):
+    def compute_output_spec(
+        self, inputs: keras.KerasTensor, training: bool = False
+    ) -> keras.KerasTensor:
         return super().compute_output_spec(inputs)
