@@ -9,11 +9,16 @@ Pipeline order: decode -> center-crop + resize -> cache (uint8) -> the shared ta
 `keras_models.data.pipeline` (shuffle, repeat, x-flip, scale, batch, prefetch).
 """
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import tensorflow as tf
 
 from keras_models.data.pipeline import finish
 from keras_models.data.subsets import check_subset, choose_subset, is_subset
+
+if TYPE_CHECKING:  # tfds itself is imported where it is used: it is slow to import
+    import tensorflow_datasets as tfds
 
 
 def tfds_num_classes(name: str, label_key: str = "label", data_dir: str | None = None) -> int:
@@ -61,7 +66,7 @@ def _builder(name, data_dir, download, image_key):
     return builder
 
 
-def not_prepared_message(name: str, builder) -> str:
+def not_prepared_message(name: str, builder: "tfds.core.DatasetBuilder") -> str:
     """What to do about a tfds dataset that is not prepared in its data folder.
 
     Args:
