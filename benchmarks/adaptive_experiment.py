@@ -9,7 +9,7 @@ out) with identical seeds and budgets under these settings: no augmentation, Dif
 adaptive p (`--augment_p=adaptive`, ADA's interval 4, `--ada_kimg` scaled to the run,
 one setting per r_t target of `--ada_targets`: ADA's 0.6 by default), on two dataset
 sizes: the shipped emoji faces (145 training images) and every Noto emoji (about 1,900,
-built with `python -m keras_models.emoji build --set all`, which needs npm; without npm
+built with `python benchmarks/emoji_build.py build --set all`, which needs npm; without npm
 a 48-image subset of the faces is the small set instead).
 Run directories go to --runs (finished runs are reused). Writes, into --out (default
 benchmarks/results/adaptive, shown in the README): `results.md` (the table) and, per
@@ -22,10 +22,9 @@ import json
 import os
 import subprocess
 
+import emoji_build
 import numpy as np
 from ablation import ROOT, plot, run_demo
-
-from keras_models import emoji
 
 FIXED_P = {"none": "-", "fixed p = 1": "1"}  # the table's p column
 EVALUATIONS = 8  # metric evaluations (and checkpoints) per run
@@ -48,7 +47,7 @@ def datasets(runs):
     large = os.path.join(runs, "emoji_all")
     try:
         if not os.path.exists(os.path.join(large, "manifest.json")):
-            emoji.build(large, "all")
+            emoji_build.build(large, "all")
     except (RuntimeError, subprocess.CalledProcessError) as error:
         print(f"Could not build the full emoji set ({error}); using a subset of the faces.")
         return {"48 faces": [*faces, "--num_images=48"], "145 faces": faces}

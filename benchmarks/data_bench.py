@@ -35,7 +35,7 @@ import tensorflow as tf  # noqa: E402
 import tensorflow_datasets as tfds  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from keras_models import data, emoji, metrics  # noqa: E402
+from keras_models import data, metrics  # noqa: E402
 
 BATCH = 64
 
@@ -106,8 +106,8 @@ def main():
     n = args.batches * BATCH
     rows = []
 
-    with open(os.path.join(emoji.FACES_DIR, "manifest.json")) as f:
-        files = [os.path.join(emoji.FACES_DIR, e["file"]) for e in json.load(f)["images"]]
+    with open(os.path.join(data.FACES_DIR, "manifest.json")) as f:
+        files = [os.path.join(data.FACES_DIR, e["file"]) for e in json.load(f)["images"]]
     ours = data.emoji_faces(64, batch_size=BATCH, x_flip=True)
     take_batches(ours, 2)  # warm-up: tracing, first shuffle buffer fill
     rng = np.random.default_rng(0)

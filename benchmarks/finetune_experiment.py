@@ -7,7 +7,7 @@ The paper's few-shot table (100-shot Obama, Grumpy cat, Panda) compares DiffAugm
 scratch with transfer learning plus DiffAugment (TransferGAN: fine-tune a GAN pre-trained
 on another domain; FreezeD: the same with D's first layers frozen). At CPU scale:
 
-1. the source domain is the emoji set without its faces: `keras_models.emoji` builds the
+1. the source domain is the emoji set without its faces: `emoji_build.py` builds the
    1,911 Noto emoji ("all", npm needed once), of which the 169 "Smileys & Emotion" faces
    are removed (1,742 images);
 2. the demo's BigGAN (width 8, 32 px, DiffAugment color,translation,cutout) is pre-trained
@@ -33,18 +33,17 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import emoji_build  # noqa: E402
 from ablation import ROOT, mean_std, run_demo, write_results  # noqa: E402
 
-from keras_models import emoji  # noqa: E402
-
-FACES_FOLDER = emoji.slug(emoji.FACES_CATEGORY)
+FACES_FOLDER = emoji_build.slug(emoji_build.FACES_CATEGORY)
 TARGET = ["--dataset=emoji_faces", "--num_images=100"]
 
 
 def source_domain(folder):
     """The emoji set without the faces in `folder` (built once, with npm)."""
     if not os.path.isdir(folder):
-        emoji.build(folder, "all")
+        emoji_build.build(folder, "all")
         shutil.rmtree(os.path.join(folder, FACES_FOLDER))
     return folder
 

@@ -5,7 +5,7 @@
 For SWD and, on the offline emoji extractor (`keras_models.metrics.EmojiFeatures`, NOT
 Inception), FID, KID and precision/recall, at the sample sizes the CPU experiments use:
 on the shipped Noto faces (169 images; sets of 16 to 84) and on every Noto emoji
-(`python -m keras_models.emoji build --set all`, run here through npm into --cache when
+(`python benchmarks/emoji_build.py build --set all`, run here through npm into --cache when
 missing; sets of 64 to half the set). Writes `metric_noise.md` (the table shown in the
 README) and `metric_noise.json` (read with `keras_models.metrics.noise.load_noise_floors`,
 so that experiment scripts can mark which differences exceed the floor) into --out.
@@ -20,9 +20,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import emoji_build  # noqa: E402
 import numpy as np  # noqa: E402
 
-from keras_models import data, emoji  # noqa: E402
+from keras_models import data  # noqa: E402
 from keras_models.metrics import EmojiFeatures, noise  # noqa: E402
 
 
@@ -39,10 +40,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     start = time.process_time()
     extractor = EmojiFeatures()
-    faces = load(emoji.FACES_DIR, args.resolution)
+    faces = load(data.FACES_DIR, args.resolution)
     sets = [("noto faces", faces, (16, 32, 64, len(faces) // 2))]
     if not os.path.exists(os.path.join(args.cache, "manifest.json")):
-        emoji.build(args.cache, "all")
+        emoji_build.build(args.cache, "all")
     every = load(args.cache, args.resolution)
     sets.append(("noto all", every, (64, 128, 256, 512, len(every) // 2)))
     floors = []

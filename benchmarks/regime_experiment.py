@@ -216,12 +216,13 @@ def heldout_images(folder, seed, holdout):
 def data_curve(args, seeds, floors):
     """Trains (or reuses) none vs DiffAugment at each data amount; returns the markdown
     lines of its table and writes data_amount.png."""
-    from keras_models import emoji
+    import emoji_build
+
     from keras_models.metrics import EmojiFeatures, frechet_distance, sliced_wasserstein
 
     folder = os.path.join(ROOT, "runs", "emoji_all")  # the cache of metric_noise.py
     if not os.path.exists(os.path.join(folder, "manifest.json")):
-        emoji.build(folder, "all")
+        emoji_build.build(folder, "all")
     holdout = DATA_CURVE["holdout"]
     extractor = EmojiFeatures()
     rows, points = [], {name: [] for name in CURVE_SETTINGS}

@@ -24,11 +24,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import emoji_build  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from keras_models import data, emoji  # noqa: E402
+from keras_models import data  # noqa: E402
 from keras_models.metrics import emoji_features  # noqa: E402
 
 PACKAGE = "emoji-datasource-twitter@16.0.0"
@@ -78,7 +79,7 @@ def main(argv=None):
     keras.utils.set_random_seed(args.seed)
     tf.config.experimental.enable_op_determinism()
     with tempfile.TemporaryDirectory() as work:
-        package_dir = emoji._unpack(args.source or emoji.npm_pack(work, PACKAGE), work)
+        package_dir = emoji_build.unpack(args.source or emoji_build.npm_pack(work, PACKAGE), work)
         with open(os.path.join(package_dir, "package.json"), encoding="utf-8") as f:
             package = json.load(f)
         images, names, groups = read_twemoji(package_dir)

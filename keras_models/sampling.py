@@ -9,12 +9,23 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from keras_models.callbacks import image_grid, nearest_neighbours, save_png
+from keras_models.images import image_grid, nearest_neighbours, save_png
 
 
-def truncated_latents(rng, num, dim, threshold=None):
+def truncated_latents(
+    rng: np.random.Generator, num: int, dim: int, threshold: float | None = None
+) -> np.ndarray:
     """Standard normal latents; with `threshold`, entries beyond it are redrawn (BigGAN's
     truncation trick), trading variety for fidelity.
+
+    Args:
+        rng: the NumPy generator to draw from.
+        num: how many latents.
+        dim: the latent dimension.
+        threshold: the largest magnitude kept, or None (no truncation).
+
+    Returns:
+        float32 (num, dim) latents.
 
     Raises:
         ValueError: for a threshold that is not positive (no draw could satisfy it).
@@ -28,8 +39,17 @@ def truncated_latents(rng, num, dim, threshold=None):
     return z
 
 
-def slerp(a, b, t):
-    """Spherical interpolation between latents `a` and `b` at `t` in [0, 1]."""
+def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
+    """Spherical interpolation between latents `a` and `b` at `t` in [0, 1].
+
+    Args:
+        a: the latent at t = 0.
+        b: the latent at t = 1.
+        t: the position between them.
+
+    Returns:
+        The interpolated latent (linear when `a` and `b` point the same way).
+    """
     omega = np.arccos(np.clip(np.dot(a / np.linalg.norm(a), b / np.linalg.norm(b)), -1, 1))
     if omega < 1e-6:
         return (1 - t) * a + t * b
@@ -39,6 +59,10 @@ def slerp(a, b, t):
 class ExportedGenerator:
     """The serving signature of an exported generator.
 
+    Attributes:
+        latent_dim: the generator's latent dimension.
+        conditional: whether it takes class labels.
+
     Args:
         export_dir: the SavedModel directory.
 
@@ -46,7 +70,7 @@ class ExportedGenerator:
         ValueError: when there is no SavedModel there.
     """
 
-    def __init__(self, export_dir):
+    def __init__(self, export_dir: str):
         if not export_dir or not os.path.isdir(export_dir):
             raise ValueError(
                 f"Expected a SavedModel directory. Received: {export_dir!r}. Train with "
@@ -62,8 +86,15 @@ class ExportedGenerator:
         self.latent_dim = inputs["latents"].shape[-1]
         self.conditional = "labels" in inputs
 
-    def __call__(self, latents, label=None):
+    def __call__(self, latents: np.ndarray, label: int | None = None) -> np.ndarray:
         """Images (N, H, W, C) in [-1, 1] for `latents`, all of class `label`.
+
+        Args:
+            latents: (N, latent_dim) latents.
+            label: the class of every image (conditional generators only), or None.
+
+        Returns:
+            float32 (N, H, W, C) NumPy images in [-1, 1].
 
         Raises:
             ValueError: for a conditional generator without `label` or with a label it
@@ -92,18 +123,30 @@ class ExportedGenerator:
 
 
 def write_samples(
-    generator,
-    output,
+    generator: ExportedGenerator,
+    output: str,
     *,
-    num_samples=64,
-    seed=0,
-    truncation=None,
-    interpolate=0,
-    label=None,
-    output_dir=None,
-):
+    num_samples: int = 64,
+    seed: int = 0,
+    truncation: float | None = None,
+    interpolate: int = 0,
+    label: int | None = None,
+    output_dir: str | None = None,
+) -> int:
     """Writes a grid of samples (or, with `interpolate`, an N-step latent interpolation
     strip) to `output`, and with `output_dir` each image as its own PNG.
+
+    Args:
+        generator: the exported generator (or any callable `(latents, label) ->
+            images` with a `latent_dim`).
+        output: the PNG file of the grid or strip.
+        num_samples: images in the grid.
+        seed: seed of the latents.
+        truncation: the truncation threshold (see `truncated_latents`), or None.
+        interpolate: 0 for a grid, else the number of steps of a strip between two
+            latents (at least 2).
+        label: the class of every image (conditional generators), or None.
+        output_dir: a folder for each image as `{i:05d}.png`, or None.
 
     Returns:
         The number of images generated.
@@ -132,9 +175,29 @@ def write_samples(
     return len(images)
 
 
-def write_nearest(generator, train_images, output, *, seed=0, label=None, count=8, k=4):
+def write_nearest(
+    generator: ExportedGenerator,
+    train_images: np.ndarray,
+    output: str,
+    *,
+    seed: int = 0,
+    label: int | None = None,
+    count: int = 8,
+    k: int = 4,
+) -> None:
     """Writes `count` samples, each beside its `k` nearest training images by pixel L2
-    (a memorisation check), as one row per sample."""
+    (a memorisation check), as one row per sample.
+
+    Args:
+        generator: the exported generator (or any callable `(latents, label) ->
+            images` with a `latent_dim`).
+        train_images: (N, H, W, C) training images in [-1, 1].
+        output: the PNG file to write.
+        seed: seed of the samples' latents.
+        label: the class of every sample (conditional generators), or None.
+        count: samples (rows).
+        k: neighbours per sample.
+    """
     latents = truncated_latents(np.random.default_rng(seed), count, generator.latent_dim)
     samples = generator(latents, label)
     indices, _ = nearest_neighbours(samples, train_images, k=k)

@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from keras_models import callbacks, conditioning, emoji, metrics
+from keras_models import callbacks, conditioning, data, images, metrics
 from keras_models.gan import GAN
 from tests.helpers.tensorboard import read_events
 from tests.helpers.tiny_inception import build_tiny_inception
@@ -87,7 +87,7 @@ def test_sample_grid_png_andread_events(tmp_path):
     assert last.shape == (2 * SIDE, 3 * SIDE, 3)
     # The grid shows the EMA generator on latents fixed by the seed.
     latents = np.random.default_rng(0).standard_normal((6, 4), np.float32)
-    expected = callbacks.image_grid(model.generate(latents), 3)
+    expected = images.image_grid(model.generate(latents), 3)
     np.testing.assert_array_equal(last, expected)
     first = np.asarray(Image.open(tmp_path / "samples" / "samples_0000002.png"))
     assert not np.array_equal(first, last)  # G moved between the two
@@ -123,7 +123,7 @@ def test_sample_grid_conditional_labels_cycle(tmp_path, labels, expected):
     assert model.generated_labels and all(y == expected for y in model.generated_labels)
     latents = np.random.default_rng(0).standard_normal((7, 4), np.float32)
     grid = np.asarray(Image.open(tmp_path / "samples_0000002.png"))
-    np.testing.assert_array_equal(grid, callbacks.image_grid(model.generate(latents, expected), 7))
+    np.testing.assert_array_equal(grid, images.image_grid(model.generate(latents, expected), 7))
 
 
 def test_metric_evaluator_logs_history_and_keeps_best(tmp_path):
@@ -280,13 +280,11 @@ def test_nearest_neighbour_report_finds_copies(tmp_path):
     assert np.all(np.array(record["pixel_l2"]["distances"])[:, 1] > 1)
     assert "feature_l2" in record
     # Column 1 (nearest by pixels) shows the copy itself.
-    np.testing.assert_array_equal(grid[:SIDE, SIDE : 2 * SIDE], callbacks.image_grid(samples[:1]))
+    np.testing.assert_array_equal(grid[:SIDE, SIDE : 2 * SIDE], images.image_grid(samples[:1]))
 
 
 def test_real_gan_trains_on_emoji_with_all_callbacks(tmp_path):
     """The issue's "done when": a tiny GAN on the shipped emoji set, logged to TensorBoard."""
-    from keras_models import data
-
     keras.utils.set_random_seed(0)
     latents = keras.Input((8,))
     x = keras.layers.Reshape((4, 4, 8))(keras.layers.Dense(4 * 4 * 8)(latents))
@@ -300,7 +298,7 @@ def test_real_gan_trains_on_emoji_with_all_callbacks(tmp_path):
         d_optimizer=keras.optimizers.Adam(2e-4, 0.0, 0.999),
         g_optimizer=keras.optimizers.Adam(2e-4, 0.0, 0.999),
     )
-    faces, _, _ = data.read_images(emoji.FACES_DIR, SIDE)
+    faces, _, _ = data.read_images(data.FACES_DIR, SIDE)
     faces = faces.astype(np.float32) / 127.5 - 1.0
     log_dir = str(tmp_path / "tb")
     cbs = [
@@ -397,11 +395,11 @@ def test_guard_stops_on_a_nonfinite_metric_before_the_checkpoint(tmp_path):
     assert [os.path.basename(p) for p in manager.checkpoints] == ["ckpt-3"]
 
 
-class _RecordingReport(callbacks._PeriodicCallback):
+class _RecordingReport(callbacks.PeriodicCallback):
     """A report written only at the end of training, as NearestNeighbourReport's."""
 
-    def __init__(self):
-        super().__init__(every_n_steps=None)
+    def __init__(self, guard=None):
+        super().__init__(every_n_steps=None, guard=guard)
         self.runs = []
 
     def run(self, step):
@@ -409,21 +407,52 @@ class _RecordingReport(callbacks._PeriodicCallback):
 
 
 def test_no_final_report_of_a_diverged_state_and_the_guard_can_stay_silent(tmp_path):
-    model, report = CountingGAN(drift=2.0), _RecordingReport()
+    model = CountingGAN(drift=2.0)
     guard = callbacks.NonFiniteGuard(max_abs_weight=10, warn=False)
+    report, unguarded = _RecordingReport(guard), _RecordingReport()
     model.compile()
     ds = tf.data.Dataset.from_tensors(tf.zeros((2, SIDE, SIDE, 3))).repeat()
-    fit = dict(steps_per_epoch=3, callbacks=[report, guard], verbose=0, shuffle=False)
+    cbs = [report, unguarded, guard]
+    fit = dict(steps_per_epoch=3, callbacks=cbs, verbose=0, shuffle=False)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.fit(ds, epochs=4, **fit)
     assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]  # warn=False
-    assert model.diverged == guard.reason and "max_abs_weight=10" in guard.reason
-    assert report.runs == []
+    assert "max_abs_weight=10" in guard.reason
+    assert report.runs == [] and unguarded.runs == [6]  # silenced only where given the guard
+    assert not hasattr(model, "diverged")  # no side channel through the model
     # A sound run afterwards (e.g. resumed with lower rates) writes its final report again.
     model.generator.set_weights([np.zeros_like(w) for w in model.generator.get_weights()])
     model.fit(ds, epochs=1, **fit)
-    assert model.diverged is None and report.runs == [9]
+    assert guard.reason is None and report.runs == [9]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda guard: callbacks.SampleGrid(4, every_n_steps=None, guard=guard),
+        lambda guard: callbacks.MetricEvaluator(_images(4, 0), every_n_steps=None, guard=guard),
+        lambda guard: callbacks.OverfittingMonitor(
+            _images(2, 0), _images(2, 1), every_n_steps=None, guard=guard
+        ),
+        lambda guard: callbacks.NearestNeighbourReport(_images(4, 0), "unused.png", guard=guard),
+    ],
+)
+def test_every_periodic_callback_takes_the_guard(make):
+    guard = callbacks.NonFiniteGuard()
+    callback = make(guard)
+    assert isinstance(callback, callbacks.PeriodicCallback) and callback.guard is guard
+    with pytest.raises((AttributeError, TypeError)):  # a sound run's final output: no model
+        callback.on_train_end()
+    guard.reason = "a trainable weight reached 1e+07 in magnitude"
+    callback.on_train_end()  # a diverged run's: nothing runs
+    assert callback.history == []
+
+
+def test_image_helpers_moved_to_images_and_stay_importable_from_callbacks():
+    assert callbacks.image_grid is images.image_grid
+    assert callbacks.save_png is images.save_png
+    assert callbacks.nearest_neighbours is images.nearest_neighbours
 
 
 def test_checkpoint_write_failure_names_the_directory(tmp_path):

@@ -11,7 +11,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 from PIL import Image
 
-from keras_models import data, emoji
+from keras_models import data
 from tests.helpers import tfds_local
 from tests.helpers.checks import two_replica_strategy
 
@@ -47,6 +47,24 @@ def test_select_subset_rounds_by_largest_remainder():
     assert len(set(unlabelled)) == 4 and np.all(np.diff(unlabelled) > 0)
     with pytest.raises(ValueError, match="size=11"):
         data.select_subset(10, 11)
+
+
+def test_the_subset_rule_has_one_owner():
+    # At most one of percent / num_images, percent in (0, 100]; neither means everything.
+    assert not data.is_subset(None, None) and data.is_subset(10, None) and data.is_subset(None, 3)
+    assert data.subset_size(200, None, None) is None and data.choose_subset(200, None, None) is None
+    assert data.subset_size(200, 10, None) == 20 and data.subset_size(200, None, 33) == 33
+    assert data.subset_size(30, 12, None) == 4  # 3.6: rounded to the nearest count
+    for percent, num_images, message in ((10, 5, "at most one"), (0, None, "0 < percent"),
+                                         (101, None, "percent=101")):  # fmt: skip
+        with pytest.raises(ValueError, match=message):
+            data.check_subset(percent, num_images)
+        with pytest.raises(ValueError, match=message):
+            data.choose_subset(200, percent, num_images)
+    labels = np.arange(20) % 4
+    np.testing.assert_array_equal(
+        data.choose_subset(20, 40, None, labels, seed=0), data.select_subset(20, 8, labels, 0)
+    )
 
 
 @pytest.fixture()
@@ -179,6 +197,17 @@ def test_image_folder_corrupt_file_is_named_or_skipped(folder):
     with pytest.warns(UserWarning, match="broken.png"):
         images, _, files = data.read_images(folder, 8, on_error="skip")
     assert len(images) == 5 and bad not in files
+    # One message, two remedies: a run's loader has no on_error to pass.
+    with pytest.raises(data.UnreadableImageError) as direct:
+        data.read_images(folder, 8)
+    with pytest.raises(data.UnreadableImageError) as run:
+        data.load_training_data(folder, 8, batch_size=2)
+    for error in (direct.value, run.value):
+        assert error.file == bad and str(error).startswith(f"Could not read image file {bad!r}: ")
+        assert isinstance(error.__cause__, OSError)  # the decoder's error, kept
+    assert str(direct.value).endswith("or pass on_error='skip' to leave it out.")
+    assert str(run.value).endswith(". Fix it or remove it from the dataset folder.")
+    assert str(run.value.reason) in str(run.value) and "on_error" not in str(run.value)
 
 
 def test_image_folder_empty_or_missing(tmp_path):
@@ -195,17 +224,17 @@ def test_image_folder_empty_or_missing(tmp_path):
 
 
 def test_shipped_emoji_faces_match_manifest():
-    with open(os.path.join(emoji.FACES_DIR, "manifest.json")) as f:
+    with open(os.path.join(data.FACES_DIR, "manifest.json")) as f:
         manifest = json.load(f)
     assert manifest["count"] == len(manifest["images"]) == 169
     assert manifest["image_license"] == "Apache-2.0"
     for name in ("LICENSE", "LICENSE-emoji-data", "NOTICE"):
-        assert os.path.getsize(os.path.join(emoji.FACES_DIR, name)) > 0
-    with open(os.path.join(emoji.FACES_DIR, "LICENSE")) as f:
+        assert os.path.getsize(os.path.join(data.FACES_DIR, name)) > 0
+    with open(os.path.join(data.FACES_DIR, "LICENSE")) as f:
         assert "Apache License" in f.read()
     for entry in manifest["images"]:
         assert entry["category"] == "Smileys & Emotion"
-        with open(os.path.join(emoji.FACES_DIR, entry["file"]), "rb") as f:
+        with open(os.path.join(data.FACES_DIR, entry["file"]), "rb") as f:
             assert hashlib.sha256(f.read()).hexdigest() == entry["sha256"]
     ds = data.emoji_faces(64, batch_size=169, shuffle=False, repeat=False)
     images = _first(ds).numpy()
@@ -213,56 +242,6 @@ def test_shipped_emoji_faces_match_manifest():
     # Composited on white: corners are white, and the faces are not all alike.
     np.testing.assert_allclose(images[:, 0, 0], 1.0)
     assert images.std(axis=0).mean() > 0.1
-
-
-def test_emoji_select_sets():
-    items = [
-        {"name": "B", "image": "b.png", "unified": "B", "category": "Smileys & Emotion",
-         "subcategory": "s", "sort_order": 2, "has_img_google": True,
-         "skin_variations": {"1F3FB": {"image": "b-1.png", "unified": "B-1",
-                                       "has_img_google": True}}},
-        {"name": "A", "image": "a.png", "unified": "A", "category": "Flags",
-         "subcategory": "f", "sort_order": 1, "has_img_google": True},
-        {"name": "C", "image": "c.png", "unified": "C", "category": "Flags",
-         "subcategory": "f", "sort_order": 3, "has_img_google": False},
-    ]  # fmt: skip
-    assert [e["file"] for e in emoji.select(items, "faces")] == ["smileys-emotion/b.png"]
-    assert [e["name"] for e in emoji.select(items, "all")] == ["A", "B"]
-    assert [e["unified"] for e in emoji.select(items, "all_with_variants")] == ["A", "B", "B-1"]
-    with pytest.raises(ValueError, match="set_name"):
-        emoji.select(items, "everything")
-
-
-def test_emoji_build_from_package_folder(tmp_path):
-    package = tmp_path / "package"
-    (package / "img" / "google" / "64").mkdir(parents=True)
-    (package / "package.json").write_text('{"name": "emoji-datasource-google", "version": "0"}')
-    (package / "LICENSE").write_text("The MIT License (MIT)")
-    items = [
-        {"name": n, "image": f"{n}.png", "unified": n, "category": c, "subcategory": "s",
-         "sort_order": i, "has_img_google": True}
-        for i, (n, c) in enumerate([("a", "Smileys & Emotion"), ("b", "Flags")])
-    ]  # fmt: skip
-    (package / "emoji.json").write_text(json.dumps(items))
-    for item in items:
-        _write(
-            str(package / "img" / "google" / "64" / item["image"]), np.zeros((4, 4, 4), np.uint8)
-        )
-    out = tmp_path / "out"
-    manifest = emoji.build(str(out), "all", source=str(package))
-    assert manifest["count"] == 2 and manifest["source"] == "emoji-datasource-google@0"
-    assert sorted(os.listdir(out / "flags")) == ["b.png"]
-    assert "Apache License" in (out / "LICENSE").read_text()
-    assert "MIT" in (out / "LICENSE-emoji-data").read_text()
-    assert "region-flags" in (out / "NOTICE").read_text()  # flags have their own terms
-    sha = hashlib.sha256((out / "smileys-emotion" / "a.png").read_bytes()).hexdigest()
-    assert json.loads((out / "manifest.json").read_text())["images"][0]["sha256"] == sha
-
-
-def test_emoji_build_without_npm_says_so(monkeypatch, tmp_path):
-    monkeypatch.setattr(emoji.shutil, "which", lambda name: None)
-    with pytest.raises(RuntimeError, match="needs npm"):
-        emoji.build(str(tmp_path / "out"))
 
 
 def test_image_folder_distributes_over_two_replicas():
@@ -278,7 +257,7 @@ def test_image_folder_distributes_over_two_replicas():
 def test_training_data_from_a_folder_holds_out_images_and_scales_once():
     common = dict(batch_size=4, seed=0, holdout=9)
     run = data.load_training_data("emoji_faces", 16, num_images=20, **common)
-    faces = np.asarray(data.to_float(data.read_images(emoji.FACES_DIR, 16)[0]))
+    faces = np.asarray(data.to_float(data.read_images(data.FACES_DIR, 16)[0]))
     assert run.images.shape == (20, 16, 16, 3) and run.labels is None and run.num_classes is None
     held, held_labels = run.heldout
     assert held.shape == (9, 16, 16, 3) and held_labels is None

@@ -1,4 +1,4 @@
-"""The offline emoji dataset: Google's Noto Emoji images as a small real image set.
+"""Builds the offline emoji datasets: Google's Noto Emoji images as small real image sets.
 
 The images come from the npm package `emoji-datasource-google` (64x64 RGBA PNGs and
 `emoji.json`, which gives every emoji's category). The package's code and metadata are
@@ -7,11 +7,12 @@ package ships the MIT text only, so the built set carries the Apache-2.0 text an
 NOTICE stating which license covers what.
 
 The repository ships the `faces` set (the 169 "Smileys & Emotion" emoji, a 100-shot-sized
-set) in `keras_models/data_files/emoji_faces/`. This module rebuilds it and builds the
-larger sets when npm is installed:
+set) in `keras_models/data_files/emoji_faces/` (`keras_models.data.FACES_DIR`). This
+script rebuilds it and builds the larger sets that the experiments use, when npm is
+installed:
 
 ```
-python -m keras_models.emoji build --out DIR --set faces|all|all_with_variants
+python benchmarks/emoji_build.py build --out DIR --set faces|all|all_with_variants
 ```
 
 Sets: `faces` is the "Smileys & Emotion" category; `all` is every base emoji that has a
@@ -28,15 +29,20 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from keras_models.data import FACES_DIR  # noqa: E402
 
 PACKAGE = "emoji-datasource-google"
 # Pinned so that a rebuild gives the shipped files; pass --package to use another.
 PACKAGE_VERSION = "16.0.0"
 SETS = ("faces", "all", "all_with_variants")
 FACES_CATEGORY = "Smileys & Emotion"
-FACES_DIR = os.path.join(os.path.dirname(__file__), "data_files", "emoji_faces")
 
 _IMAGE_DIR = "img/google/64"
 _LICENSE_FILES = ("LICENSE", "LICENSE-emoji-data", "NOTICE")
@@ -50,7 +56,7 @@ images, are available under the Apache License 2.0".
 Emoji metadata (names, categories in manifest.json) comes from that package's
 emoji.json: Copyright (c) 2013 Cal Henderson, MIT License (LICENSE-emoji-data).
 
-Set: {set_name}, {count} images, built by `python -m keras_models.emoji build`.
+Set: {set_name}, {count} images, built by `python benchmarks/emoji_build.py build`.
 {flags}"""
 _FLAGS_NOTICE = """
 Flags: noto-emoji takes its flag images from its third_party/region-flags folder, which
@@ -119,7 +125,7 @@ def npm_pack(workdir, package_spec):
     return os.path.join(workdir, out.stdout.strip().splitlines()[-1])
 
 
-def _unpack(source, workdir):
+def unpack(source, workdir):
     """Returns the package folder for a tarball or an unpacked package folder."""
     if os.path.isdir(source):
         return source
@@ -150,7 +156,7 @@ def build(out_dir, set_name="faces", source=None, package_spec=f"{PACKAGE}@{PACK
     """
     apache = _apache_license_text()
     with tempfile.TemporaryDirectory() as work:
-        package_dir = _unpack(source or npm_pack(work, package_spec), work)
+        package_dir = unpack(source or npm_pack(work, package_spec), work)
         with open(os.path.join(package_dir, "package.json"), encoding="utf-8") as f:
             package = json.load(f)
         with open(os.path.join(package_dir, "emoji.json"), encoding="utf-8") as f:
@@ -193,7 +199,7 @@ def build(out_dir, set_name="faces", source=None, package_spec=f"{PACKAGE}@{PACK
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m keras_models.emoji", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python benchmarks/emoji_build.py", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="build an emoji image set")
     b.add_argument("--out", required=True, help="output folder")
