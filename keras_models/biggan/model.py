@@ -61,15 +61,8 @@ def _attention_after(sides, attention_resolutions):
 class _BigGANModel:
     """BigGAN's presets, and a build that creates every weight without running."""
 
-    _preset_key = None
-
-    @classmethod
-    def preset_arguments(cls, name):
-        if name not in PRESETS:
-            raise ValueError(
-                f"Unknown BigGAN preset. Expected one of {sorted(PRESETS)}. Received: {name!r}"
-            )
-        return PRESETS[name][cls._preset_key]
+    family = "BigGAN"
+    presets = PRESETS
 
     def build(self, input_shape):
         if self.built:  # built by the constructor; building again would change nothing
@@ -110,8 +103,6 @@ class Generator(_BigGANModel, GeneratorBackbone, keras.Model):
     where they are embedding tables that BigGAN leaves unnormalized, as it does the shared
     embedding.
     """
-
-    _preset_key = "generator"
 
     def __init__(
         self,
@@ -284,7 +275,6 @@ class Discriminator(_BigGANModel, DiscriminatorBackbone, keras.Model):
     (B,) when `num_classes` is set. Images are (B, resolution, resolution, C).
     """
 
-    _preset_key = "discriminator"
     # Samples are scored independently, so `keras_models.GAN` scores the reals and fakes
     # of a D step in one call, as BigGAN's G_D does.
     joint_discriminator_pass = True

@@ -10,8 +10,12 @@ from keras_models.conditioning import unpack
 from keras_models.layers.equalized import EqualizedConv2D, EqualizedDense
 from keras_models.layers.minibatch_std import MinibatchStdDev
 from keras_models.layers.resample import DEFAULT_FILTER, check_taps
-from keras_models.stylegan2.generator import feature_maps, resolution_log2, scaling_width
-from keras_models.stylegan2.presets import preset_kwargs
+from keras_models.stylegan2.generator import (
+    _StyleGAN2Model,
+    feature_maps,
+    resolution_log2,
+    scaling_width,
+)
 
 
 @keras.saving.register_keras_serializable(package="keras_models.stylegan2")
@@ -59,7 +63,7 @@ class ResidualBlock(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="keras_models.stylegan2")
-class Discriminator(DiscriminatorBackbone, keras.Model):
+class Discriminator(_StyleGAN2Model, DiscriminatorBackbone, keras.Model):
     """StyleGAN2 discriminator (residual architecture, config F).
 
     ```python
@@ -141,11 +145,6 @@ class Discriminator(DiscriminatorBackbone, keras.Model):
             self.embed = EqualizedDense(nf(0), use_bias=False, name="embed")
         self._build_at_construction()
 
-    @property
-    def fmap_base(self):
-        """StyleGAN2's name of `width`."""
-        return self.width
-
     def blocks_from_input(self):
         """fromRGB, then the residual blocks from the input resolution down to 8x8 (the
         layers stylegan2-ada-pytorch's `--freezed` counts, one per block here)."""
@@ -186,12 +185,6 @@ class Discriminator(DiscriminatorBackbone, keras.Model):
             projection = tf.reduce_sum(self.embed(one_hot) * h, axis=-1, keepdims=True)
             logits = logits + projection * (1.0 / math.sqrt(self.fc.units))
         return logits
-
-    argument_aliases = {"fmap_base": "width"}
-
-    @classmethod
-    def preset_arguments(cls, name):
-        return preset_kwargs(name, "discriminator")
 
     def compute_output_shape(self, input_shape):
         return ((input_shape[0] if self.num_classes else input_shape)[0], 1)

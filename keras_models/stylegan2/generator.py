@@ -12,7 +12,7 @@ from keras_models.layers.equalized import EqualizedDense, bias_act
 from keras_models.layers.modulated_conv import ModulatedConv2D
 from keras_models.layers.noise import NoiseInjection
 from keras_models.layers.resample import DEFAULT_FILTER, check_taps, upsample_2d
-from keras_models.stylegan2.presets import preset_kwargs
+from keras_models.stylegan2.presets import PRESETS
 
 PIXEL_NORM_EPSILON = 1e-8
 # StyleGAN2's fmap_base (config F), the width of every full-size preset.
@@ -43,6 +43,19 @@ def resolution_log2(resolution):
             f"`resolution` must be a power of two >= 4. Received: resolution={resolution}"
         )
     return log2
+
+
+class _StyleGAN2Model:
+    """StyleGAN2's presets, and `fmap_base` as another name of `width`, for G and D."""
+
+    family = "StyleGAN2"
+    presets = PRESETS
+    argument_aliases = {"fmap_base": "width"}
+
+    @property
+    def fmap_base(self) -> int:
+        """StyleGAN2's name of `width`."""
+        return self.width
 
 
 @keras.saving.register_keras_serializable(package="keras_models.stylegan2")
@@ -275,7 +288,7 @@ class SynthesisNetwork(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="keras_models.stylegan2")
-class Generator(GeneratorBackbone, keras.Model):
+class Generator(_StyleGAN2Model, GeneratorBackbone, keras.Model):
     """StyleGAN2 generator (Karras et al., 2020), config F with the skip architecture.
 
     ```python
@@ -378,17 +391,6 @@ class Generator(GeneratorBackbone, keras.Model):
         self.num_ws = self.synthesis.num_ws
         self.seed_generator = keras.random.SeedGenerator(seed, name="style_mixing_seed")
         self._build_at_construction()
-
-    @property
-    def fmap_base(self):
-        """StyleGAN2's name of `width`."""
-        return self.width
-
-    argument_aliases = {"fmap_base": "width"}
-
-    @classmethod
-    def preset_arguments(cls, name):
-        return preset_kwargs(name, "generator")
 
     def build(self, input_shape):
         if self.built:  # built by the constructor; building again would add weights
