@@ -158,7 +158,7 @@ TRAINING: dict[str, dict[str, dict[str, Any]]] = {
 # when a subset of the data is trained (`subset`: --percent < 100 or --num_images) and
 # the length as the scripts give it, in epochs of the training set (`epochs`, full data /
 # subset; `train_images` is the full training split's size).
-RECIPES = {
+RECIPES: dict[str, dict[str, Any]] = {
     # A short real run on the shipped 169 emoji faces at 32 px: a small unconditional
     # BigGAN that trains on 2 CPU cores in about 3 minutes. 24 faces are held out so that
     # D's overfitting signal (train vs held-out accuracy) can be shown.
