@@ -51,10 +51,11 @@ import tensorflow as tf  # noqa: E402
 from timing import seconds_per_call  # noqa: E402
 
 import tf_diffaug  # noqa: E402
-from keras_models.biggan import PRESETS, Discriminator, Generator  # noqa: E402
+from keras_models.biggan import Discriminator, Generator  # noqa: E402
 from keras_models.gan import GAN  # noqa: E402
+from keras_models.recipes import TRAINING  # noqa: E402
 
-RECIPE = PRESETS["cifar32"]["training"]
+RECIPE = TRAINING["biggan"]["cifar32"]
 
 
 VARIANTS = ("current", "previous")

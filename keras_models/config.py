@@ -7,7 +7,7 @@ default, its help text, how it is validated and whether a resumed run may change
   field is a flag of the same name, and a flag given on the command line overrides the
   recipe (`flag_overrides`);
 - the recipes (`keras_models.recipes`) fill it, in increasing priority: the defaults
-  below, the backbone preset's `"training"` entry, the recipe, the flags;
+  below, the backbone preset's training settings, the recipe, the flags;
 - the run directory (`keras_models.run_dir`) writes it to `config.json` and, on resume,
   compares exactly the fields that are not `resumable`;
 - constructing it validates every field (type, range, choices) and their combination,
@@ -25,12 +25,9 @@ import typing
 
 from absl import flags
 
-from keras_models import biggan, stylegan2
+from keras_models.families import FAMILIES
 from tf_diffaug.augment import parse_policy
 
-# Backbone families, each with the constructor argument that `width` sets (both share
-# `keras_models.backbone`'s `width`).
-FAMILIES = {"biggan": (biggan, "width"), "stylegan2": (stylegan2, "width")}
 METRICS = ("fid", "kid", "is", "pr")
 FEATURE_EXTRACTORS = ("auto", "inception", "emoji")
 
@@ -298,7 +295,7 @@ class TrainConfig:
                 f"augment_p='adaptive' (p drives the augmentation). Received: "
                 f"policy={self.policy!r}, augment_mode={self.augment_mode!r}."
             )
-        presets = FAMILIES[self.model][0].PRESETS
+        presets = FAMILIES[self.model].PRESETS
         if self.model_preset not in presets:
             problems.append(
                 f"Expected a {self.model} model_preset in {sorted(presets)}. "

@@ -1,27 +1,164 @@
-"""Named training recipes for train.py (the paper's settings, and a CPU demo), and the
-GAN a configuration builds.
+"""The named training recipes for train.py (the papers' settings, and a CPU demo), and
+how a recipe resolves to a `keras_models.config.TrainConfig`.
 
-A recipe names a backbone family and preset (whose `"training"` entry carries the paper's
-hyper-parameters, see `keras_models/biggan/presets.py` and
-`keras_models/stylegan2/presets.py`), a dataset, and anything the recipe changes on top.
-`resolve` merges into a `keras_models.config.TrainConfig`, in increasing priority: the
-config's defaults, the backbone preset's training entry, the recipe, and the user's
-overrides (train.py's flags).
+The recipes are the one place with training settings. `TRAINING` records how the source
+of each backbone preset trained it (batch, D steps, Adam, loss, R1, EMA, x-flips, policy,
+length); the backbone presets themselves (`keras_models.biggan.PRESETS`,
+`keras_models.stylegan2.PRESETS`) hold only what builds the networks. A recipe
+(`RECIPES`) names a backbone family and preset, a dataset, and anything it changes on
+top. `resolve` merges, in increasing priority: the config's defaults, the backbone
+preset's `TRAINING` entry, the recipe, and the user's overrides (train.py's flags).
+
+`build_gan` and `adam` (the GAN a resolved config builds) live in `keras_models.build`
+and stay importable from here.
 """
 
-import keras
+import math
+from typing import Any
 
-import tf_diffaug
-from keras_models import stylegan2
-from keras_models.adaptive import AdaptiveStrength
-from keras_models.config import FAMILIES, FIELDS, TrainConfig
-from keras_models.gan import GAN
+from keras_models.build import adam, build_gan
+from keras_models.config import FIELDS, TrainConfig
+from keras_models.families import FAMILIES
+
+__all__ = ["RECIPES", "TRAINING", "adam", "build_gan", "describe", "is_subset", "resolve"]
+
+# --- how each backbone preset's source trained it -------------------------------------
+
+# StyleGAN2's Adam, for both networks in all three presets.
+_STYLEGAN2_ADAM = {
+    "g_learning_rate": 0.002,
+    "d_learning_rate": 0.002,
+    "adam_beta_1": 0.0,
+    "adam_beta_2": 0.99,
+    "adam_epsilon": 1e-8,
+}
+
+
+def _stylegan2_ema(half_life_kimg: float, batch_size: int) -> dict[str, Any]:
+    """StyleGAN2 gives the generator EMA as a half-life in thousands of images, and starts
+    it after one half-life (training_loop.py: `ema_start_kimg` defaults to `G_ema_kimg`;
+    before that Gs = G)."""
+    return {
+        "ema_decay": 0.5 ** (batch_size / (half_life_kimg * 1000)),
+        "ema_start_step": math.ceil(half_life_kimg * 1000 / batch_size),
+    }
+
+
+# {family: {backbone preset: TrainConfig values}}: what every recipe on that backbone
+# preset starts from. Adam is `Adam(g_learning_rate / d_learning_rate, adam_beta_1,
+# adam_beta_2, adam_epsilon)`. StyleGAN2's `r1_interval` / `pl_interval` are the
+# lazy-regularisation intervals (1 = every step, as DiffAugment's code runs); a lazy
+# regulariser is added to the loss of the step it is due in, multiplied by its interval,
+# as the `lazy_regularization` branch of DiffAugment-stylegan2's training_loop.py does.
+# `pl_weight` 0 means no path-length regularisation. `r1_inputs` names the loss of
+# DiffAugment-stylegan2/training/loss.py: "augmented" is `ns_r1_DiffAugment`, "reals" is
+# `ns_DiffAugment_r1`.
+TRAINING: dict[str, dict[str, dict[str, Any]]] = {
+    "biggan": {
+        # mit-han-lab/data-efficient-gans DiffAugment-biggan-cifar/scripts/
+        # DiffAugment-biggan-cifar10.sh with the defaults of its utils.py: batch 50, 4 D
+        # steps, G_lr = D_lr = 2e-4, betas (0, 0.999), --adam_eps 1e-8, EMA 0.9999 from
+        # step 1000, --mirror_augment, --DiffAugment translation,cutout.
+        "cifar32": {
+            "batch_size": 50,
+            "d_steps_per_g_step": 4,
+            "g_learning_rate": 2e-4,
+            "d_learning_rate": 2e-4,
+            "adam_beta_1": 0.0,
+            "adam_beta_2": 0.999,
+            "adam_epsilon": 1e-8,
+            "loss": "hinge",
+            "ema_decay": 0.9999,
+            "ema_start_step": 1000,
+            "x_flip": True,
+            "policy": "translation,cutout",
+        },
+        # BigGAN at 128x128 on ImageNet (Brock et al., 2019), ajbrock/BigGAN-PyTorch
+        # scripts/launch_BigGAN_bs256x8.sh and compare_gan: G lr 1e-4, D lr 4e-4, betas
+        # (0, 0.999), --adam_eps 1e-6, EMA 0.9999 from step 20000, batch 2048; 2 D steps
+        # per G step as in the paper (the PyTorch script uses 1 with 8 gradient
+        # accumulations); the DiffAugment paper's policy for ImageNet, "translation".
+        "imagenet128": {
+            "batch_size": 2048,
+            "d_steps_per_g_step": 2,
+            "g_learning_rate": 1e-4,
+            "d_learning_rate": 4e-4,
+            "adam_beta_1": 0.0,
+            "adam_beta_2": 0.999,
+            "adam_epsilon": 1e-6,
+            "loss": "hinge",
+            "ema_decay": 0.9999,
+            "ema_start_step": 20000,
+            "x_flip": False,
+            "policy": "translation",
+        },
+    },
+    "stylegan2": {
+        # DiffAugment-stylegan2/run_cifar.py defaults: gamma 0.1, batch 32, mirror
+        # augment, no lazy or path-length regularisation. Policy: the README's
+        # "color,translation,cutout" for 10%/20% data (100% data uses "color,cutout").
+        "cifar32": {
+            "loss": "non_saturating",
+            "r1_gamma": 0.1,
+            "r1_interval": 1,
+            "r1_inputs": "augmented",
+            "pl_weight": 0.0,
+            "batch_size": 32,
+            "x_flip": True,
+            "policy": "color,translation,cutout",
+            "kimg": 25000,
+            **_stylegan2_ema(1000, 32),
+            **_STYLEGAN2_ADAM,
+        },
+        # DiffAugment-stylegan2/run_low_shot.py defaults: batch 16, 300 kimg, gamma 10
+        # from training/loss.py, whose loss there is ns_DiffAugment_r1 (R1 with respect
+        # to the un-augmented reals); mirror augment, EMA half-life 10 kimg from
+        # training_loop.py.
+        "fewshot256": {
+            "loss": "non_saturating",
+            "r1_gamma": 10.0,
+            "r1_interval": 1,
+            "r1_inputs": "reals",
+            "pl_weight": 0.0,
+            "batch_size": 16,
+            "x_flip": True,
+            "policy": "color,translation,cutout",
+            "kimg": 300,
+            **_stylegan2_ema(10, 16),
+            **_STYLEGAN2_ADAM,
+        },
+        # NVlabs/stylegan2 run_training.py config-f: batch 32, gamma 10, lazy R1 every 16
+        # D steps, path-length weight 2 every 4 G steps, mirror augment, 25000 kimg, EMA
+        # half-life 10 kimg. A GPU/TPU configuration; DiffAugment policy and loss
+        # (ns_r1_DiffAugment) for few-image FFHQ as in run_ffhq.py of
+        # DiffAugment-stylegan2. Lazy regularisation follows DiffAugment-stylegan2's
+        # training_loop.py: the penalty is added inside the loss step it is due in, so
+        # Adam is not rescaled (NVlabs runs it as a separate step and rescales Adam by
+        # c = interval / (interval + 1); see the README's differences table).
+        "ffhq1024": {
+            "loss": "non_saturating",
+            "r1_gamma": 10.0,
+            "r1_interval": 16,
+            "r1_inputs": "augmented",
+            "pl_weight": 2.0,
+            "pl_interval": 4,
+            "batch_size": 32,
+            "x_flip": True,
+            "policy": "color,translation,cutout",
+            "kimg": 25000,
+            **_stylegan2_ema(10, 32),
+            **_STYLEGAN2_ADAM,
+        },
+    },
+}
+
+# --- the recipes ------------------------------------------------------------------------
 
 # Each recipe: config values, its `source`, and optionally what the source scripts change
 # when a subset of the data is trained (`subset`: --percent < 100 or --num_images) and
 # the length as the scripts give it, in epochs of the training set (`epochs`, full data /
 # subset; `train_images` is the full training split's size).
-RECIPES = {
+RECIPES: dict[str, dict[str, Any]] = {
     # A short real run on the shipped 169 emoji faces at 32 px: a small unconditional
     # BigGAN that trains on 2 CPU cores in about 3 minutes. 24 faces are held out so that
     # D's overfitting signal (train vs held-out accuracy) can be shown.
@@ -149,14 +286,26 @@ RECIPES["demo_adaptive"] = {
 }
 
 
-def is_subset(percent, num_images):
-    """Whether a run trains on part of its dataset (the scripts' -0.1 / -0.2 rows)."""
+def is_subset(percent: float | None, num_images: int | None) -> bool:
+    """Whether a run trains on part of its dataset (the scripts' -0.1 / -0.2 rows).
+
+    Args:
+        percent: the percentage of the training split used, None for all of it.
+        num_images: the number of training images used, None for all of them.
+    """
     return (percent is not None and percent < 100) or num_images is not None
 
 
-def describe(config):
-    """Lines saying which script a resolved config reproduces and how its length was
-    derived, for train.py to print."""
+def describe(config: TrainConfig) -> list[str]:
+    """What a resolved config reproduces, for train.py to print.
+
+    Args:
+        config: a config from `resolve`.
+
+    Returns:
+        Lines naming the recipe's source script and, for a recipe given in epochs, how
+        its length was derived.
+    """
     recipe = RECIPES[config.preset]
     data = "a subset" if is_subset(config.percent, config.num_images) else "the full dataset"
     lines = [f"Preset {config.preset} on {data}: {recipe['source']}."]
@@ -175,20 +324,28 @@ def _epochs(recipe, percent, num_images):
     return epochs, round(recipe["train_images"] * (percent or 100) / 100)
 
 
-def backbone_preset(model, model_preset):
-    """The backbone preset dict of `model` ("biggan" / "stylegan2"), or {} if unknown (the
-    `TrainConfig` then says what is wrong)."""
-    family = FAMILIES.get(model)
-    return family[0].PRESETS.get(model_preset, {}) if family else {}
+def _preset_resolution(model, model_preset):
+    """The image side backbone preset `model_preset` of family `model` builds, or None if
+    either is unknown (the `TrainConfig` then says what is wrong)."""
+    presets = FAMILIES[model].PRESETS if model in FAMILIES else {}
+    return presets[model_preset]["generator"]["resolution"] if model_preset in presets else None
 
 
-def resolve(recipe, overrides=None):
-    """The `TrainConfig` of `recipe` with `overrides` (a dict; None values ignored).
+def resolve(recipe: str, overrides: dict[str, Any] | None = None) -> TrainConfig:
+    """The `TrainConfig` of a recipe with overrides.
 
-    The backbone preset whose training entry applies is the one the recipe or the
+    The backbone preset whose `TRAINING` entry applies is the one the recipe or the
     overrides name (`model`, `model_preset`); `resolution` defaults to its resolution.
     With a data subset the recipe's `subset` values apply, and a recipe given in epochs
     gets its `kimg` from them (unless `kimg` or `steps` is overridden).
+
+    Args:
+        recipe: a key of `RECIPES`, e.g. "biggan_cifar10".
+        overrides: `TrainConfig` field values that win over the recipe's (train.py's
+            flags); None values are ignored.
+
+    Returns:
+        The validated config.
 
     Raises:
         ValueError: for an unknown recipe; `ConfigError` for unknown keys or invalid values.
@@ -198,14 +355,11 @@ def resolve(recipe, overrides=None):
     entry = RECIPES[recipe]
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
     chosen = {**entry["config"], **overrides}
-    preset = backbone_preset(
-        chosen.get("model", FIELDS["model"].default),
-        chosen.get("model_preset", FIELDS["model_preset"].default),
-    )
-    training = {k: v for k, v in preset.get("training", {}).items() if k in FIELDS}
-    values = {**training, **chosen, "preset": recipe}
-    if values.get("resolution") is None and preset:  # the backbone preset's own resolution
-        values["resolution"] = (preset.get("generator") or preset["model"])["resolution"]
+    model = chosen.get("model", FIELDS["model"].default)
+    model_preset = chosen.get("model_preset", FIELDS["model_preset"].default)
+    values = {**TRAINING.get(model, {}).get(model_preset, {}), **chosen, "preset": recipe}
+    if values.get("resolution") is None:  # the backbone preset's own resolution
+        values["resolution"] = _preset_resolution(model, model_preset)
     percent, num_images = values.get("percent"), values.get("num_images")
     if is_subset(percent, num_images):
         values.update({k: v for k, v in entry.get("subset", {}).items() if k not in overrides})
@@ -214,86 +368,3 @@ def resolve(recipe, overrides=None):
         kimg = epochs * images / 1000
         values["kimg"] = int(kimg) if kimg.is_integer() else kimg
     return TrainConfig.from_dict(values)
-
-
-# --- building the GAN ------------------------------------------------------------------
-
-
-def adam(config, network):
-    """Adam for "generator" or "discriminator".
-
-    Lazy regularisation adds the penalty to the loss of the step it is due in (as
-    DiffAugment-stylegan2's training loop), so Adam is not rescaled; NVlabs' separate
-    regularisation step with rescaled Adam is not implemented (see the README).
-    """
-    learning_rate = config.g_learning_rate if network == "generator" else config.d_learning_rate
-    return keras.optimizers.Adam(
-        learning_rate,
-        beta_1=config.adam_beta_1,
-        beta_2=config.adam_beta_2,
-        epsilon=config.adam_epsilon,
-    )
-
-
-def build_gan(config, num_classes=None):
-    """G, D and the compiled `keras_models.GAN` of a `TrainConfig` (call it inside the
-    distribution strategy's scope)."""
-    family, width_argument = FAMILIES[config.model]
-    overrides = {"num_classes": num_classes}
-    if config.resolution:
-        overrides["resolution"] = config.resolution
-    if config.width:
-        overrides[width_argument] = config.width
-    generator = family.Generator.from_preset(config.model_preset, **overrides)
-    discriminator = family.Discriminator.from_preset(config.model_preset, **overrides)
-    policy, consistency_policy = config.policy, config.consistency_policy
-    g_regularizer = None
-    if config.pl_weight:
-        g_regularizer = stylegan2.PathLengthRegularizer(
-            weight=config.pl_weight, interval=config.pl_interval
-        )
-    adaptive = config.augment_p == "adaptive"
-    augment_strength = None
-    if adaptive:
-        augment_strength = AdaptiveStrength(
-            target=config.ada_target, speed_kimg=config.ada_kimg, interval=config.ada_interval
-        )
-    augment = None
-    if policy:
-        probability = 1.0 if adaptive else config.augment_p
-        augment = tf_diffaug.DiffAugment(policy, probability=probability, seed=config.seed)
-    gan = GAN(
-        generator,
-        discriminator,
-        latent_dim=generator.latent_dim,
-        augment=augment,
-        augment_mode=config.augment_mode if policy else "none",
-        augment_strength=augment_strength,
-        # A stream of its own, beside the latents' (seed) and the samples' (seed + 1).
-        consistency_augment=(
-            tf_diffaug.DiffAugment(consistency_policy, seed=config.seed + 2)
-            if consistency_policy
-            else None
-        ),
-        num_classes=num_classes,
-        g_regularizer=g_regularizer,
-        frozen_discriminator_blocks=config.freeze_d,
-        **config.select(
-            "loss",
-            "r1_gamma",
-            "r1_interval",
-            "r1_inputs",
-            "consistency_weight",
-            "fake_labels",
-            "ema_decay",
-            "ema_start_step",
-            "d_steps_per_g_step",
-            "seed",
-        ),
-    )
-    gan.compile(
-        d_optimizer=adam(config, "discriminator"),
-        g_optimizer=adam(config, "generator"),
-        jit_compile=config.jit_compile,
-    )
-    return gan

@@ -1,6 +1,9 @@
 """BigGAN residual blocks (Brock et al., 2019, Figure 15 (b), (c))."""
 
+from typing import Any
+
 import keras
+import tensorflow as tf
 from keras import ops
 
 from keras_models.layers.conditional_batch_norm import ConditionalBatchNormalization
@@ -57,15 +60,15 @@ class GeneratorBlock(keras.layers.Layer):
 
     def __init__(
         self,
-        filters,
-        conditional=True,
-        condition_spectral_norm=True,
-        kernel_initializer="orthogonal",
-        bn_momentum=0.9,
-        bn_epsilon=1e-5,
-        sn_epsilon=DEFAULT_EPSILON,
-        **kwargs,
-    ):
+        filters: int,
+        conditional: bool = True,
+        condition_spectral_norm: bool = True,
+        kernel_initializer: Any = "orthogonal",
+        bn_momentum: float = 0.9,
+        bn_epsilon: float = 1e-5,
+        sn_epsilon: float = DEFAULT_EPSILON,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.filters = filters
         self.conditional = conditional
@@ -102,14 +105,16 @@ class GeneratorBlock(keras.layers.Layer):
             return layer([x, condition], training=training)
         return layer(x, training=training)
 
-    def call(self, inputs, condition=None, training=None):
+    def call(
+        self, inputs: tf.Tensor, condition: tf.Tensor | None = None, training: bool | None = None
+    ) -> tf.Tensor:
         h = ops.relu(self._norm(self.bn1, inputs, condition, training))
         h = self.conv1(self.upsample(h), training=training)
         h = ops.relu(self._norm(self.bn2, h, condition, training))
         h = self.conv2(h, training=training)
         return h + self.shortcut(self.upsample(inputs), training=training)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "filters": self.filters,
@@ -142,13 +147,13 @@ class DiscriminatorBlock(keras.layers.Layer):
 
     def __init__(
         self,
-        filters,
-        downsample=True,
-        preactivation=True,
-        kernel_initializer="orthogonal",
-        sn_epsilon=DEFAULT_EPSILON,
-        **kwargs,
-    ):
+        filters: int,
+        downsample: bool = True,
+        preactivation: bool = True,
+        kernel_initializer: Any = "orthogonal",
+        sn_epsilon: float = DEFAULT_EPSILON,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.filters = filters
         self.downsample = downsample
@@ -159,7 +164,7 @@ class DiscriminatorBlock(keras.layers.Layer):
         self.conv2 = _conv(self, filters, 3, "conv2")
         self.pool = keras.layers.AveragePooling2D(2, name="pool", dtype=self.dtype_policy)
 
-    def build(self, input_shape):
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
         self.shortcut = None
         if self.downsample or input_shape[-1] != self.filters:
             self.shortcut = _conv(self, self.filters, 1, "shortcut")
@@ -173,7 +178,7 @@ class DiscriminatorBlock(keras.layers.Layer):
         x = self.pool(x) if self.downsample else x
         return self.shortcut(x, training=training)
 
-    def call(self, inputs, training=None):
+    def call(self, inputs: tf.Tensor, training: bool | None = None) -> tf.Tensor:
         h = _preactivation_relu(inputs) if self.preactivation else inputs
         h = self.conv1(h, training=training)
         h = self.conv2(ops.relu(h), training=training)
@@ -181,7 +186,7 @@ class DiscriminatorBlock(keras.layers.Layer):
             h = self.pool(h)
         return h + self._shortcut(inputs, training)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "filters": self.filters,

@@ -4,7 +4,11 @@ Follows ajbrock/BigGAN-PyTorch (BigGAN.py, layers.py), the authors' reference, w
 ImageNet-128 parameter counts equal compare_gan's pinned ones. Channels last.
 """
 
+from collections.abc import Sequence
+from typing import Any
+
 import keras
+import tensorflow as tf
 from keras import ops
 
 from keras_models.backbone import DiscriminatorBackbone, GeneratorBackbone
@@ -61,17 +65,10 @@ def _attention_after(sides, attention_resolutions):
 class _BigGANModel:
     """BigGAN's presets, and a build that creates every weight without running."""
 
-    _preset_key = None
+    family = "BigGAN"
+    presets = PRESETS
 
-    @classmethod
-    def preset_arguments(cls, name):
-        if name not in PRESETS:
-            raise ValueError(
-                f"Unknown BigGAN preset. Expected one of {sorted(PRESETS)}. Received: {name!r}"
-            )
-        return PRESETS[name][cls._preset_key]
-
-    def build(self, input_shape):
+    def build(self, input_shape: Any) -> None:
         if self.built:  # built by the constructor; building again would change nothing
             return
         # A symbolic pass creates every weight at the shape `call` derives (no computation).
@@ -99,7 +96,8 @@ class Generator(_BigGANModel, GeneratorBackbone, keras.Model):
         bn_momentum: batch-norm momentum (Keras convention; 0.9 = PyTorch's 0.1).
         bn_epsilon: batch-norm epsilon.
         sn_epsilon: spectral-norm epsilon (BigGAN's `--SN_eps`) of every SN layer.
-        **kwargs: `keras.Model` arguments, e.g. `name`, `dtype`.
+        name: the model's name.
+        **kwargs: other `keras.Model` arguments, e.g. `dtype`.
 
     Call: `generator(latents)`, or `generator([latents, labels])` with int labels (B,)
     when `num_classes` is set. Returns (B, resolution, resolution, 3).
@@ -111,24 +109,22 @@ class Generator(_BigGANModel, GeneratorBackbone, keras.Model):
     embedding.
     """
 
-    _preset_key = "generator"
-
     def __init__(
         self,
-        latent_dim=128,
-        num_classes=None,
-        resolution=32,
-        width=64,
-        hierarchical_z=False,
-        shared_embedding_dim=None,
-        attention_resolutions=(),
-        kernel_initializer="orthogonal",
-        bn_momentum=0.9,
-        bn_epsilon=1e-5,
-        sn_epsilon=DEFAULT_EPSILON,
-        name="generator",
-        **kwargs,
-    ):
+        latent_dim: int = 128,
+        num_classes: int | None = None,
+        resolution: int = 32,
+        width: int = 64,
+        hierarchical_z: bool = False,
+        shared_embedding_dim: int | None = None,
+        attention_resolutions: Sequence[int] = (),
+        kernel_initializer: Any = "orthogonal",
+        bn_momentum: float = 0.9,
+        bn_epsilon: float = 1e-5,
+        sn_epsilon: float = DEFAULT_EPSILON,
+        name: str = "generator",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(name=name, **kwargs)
         _check_resolution(resolution, _G_CHANNELS)
         channels = [width * m for m in _G_CHANNELS[resolution]]
@@ -217,7 +213,7 @@ class Generator(_BigGANModel, GeneratorBackbone, keras.Model):
         )
         self._build_at_construction()
 
-    def call(self, inputs, training=None):
+    def call(self, inputs: tf.Tensor | list[tf.Tensor], training: bool | None = None) -> tf.Tensor:
         latents, labels = unpack(
             inputs, conditional=self.num_classes is not None, call="generator", first="latents"
         )
@@ -245,7 +241,7 @@ class Generator(_BigGANModel, GeneratorBackbone, keras.Model):
         h = ops.relu(self.output_bn(h, training=training))
         return ops.tanh(self.output_conv(h, training=training))
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "latent_dim": self.latent_dim,
@@ -278,28 +274,28 @@ class Discriminator(_BigGANModel, DiscriminatorBackbone, keras.Model):
         attention_resolutions: sides after whose (first) block self-attention is inserted.
         kernel_initializer: initializer of all kernels and of the class embedding.
         sn_epsilon: spectral-norm epsilon (BigGAN's `--SN_eps`) of every layer.
-        **kwargs: `keras.Model` arguments, e.g. `name`, `dtype`.
+        name: the model's name.
+        **kwargs: other `keras.Model` arguments, e.g. `dtype`.
 
     Call: `discriminator(images)`, or `discriminator([images, labels])` with int labels
     (B,) when `num_classes` is set. Images are (B, resolution, resolution, C).
     """
 
-    _preset_key = "discriminator"
     # Samples are scored independently, so `keras_models.GAN` scores the reals and fakes
     # of a D step in one call, as BigGAN's G_D does.
     joint_discriminator_pass = True
 
     def __init__(
         self,
-        num_classes=None,
-        resolution=32,
-        width=64,
-        attention_resolutions=(),
-        kernel_initializer="orthogonal",
-        sn_epsilon=DEFAULT_EPSILON,
-        name="discriminator",
-        **kwargs,
-    ):
+        num_classes: int | None = None,
+        resolution: int = 32,
+        width: int = 64,
+        attention_resolutions: Sequence[int] = (),
+        kernel_initializer: Any = "orthogonal",
+        sn_epsilon: float = DEFAULT_EPSILON,
+        name: str = "discriminator",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(name=name, **kwargs)
         _check_resolution(resolution, _D_BLOCKS)
         self.num_classes = num_classes
@@ -355,7 +351,7 @@ class Discriminator(_BigGANModel, DiscriminatorBackbone, keras.Model):
             )
         self._build_at_construction()
 
-    def blocks_from_input(self):
+    def blocks_from_input(self) -> list[keras.layers.Layer]:
         """The residual blocks, each followed by its self-attention layer if any."""
         attention = dict(zip(self.attention_after, self.attention, strict=True))
         layers = []
@@ -363,7 +359,7 @@ class Discriminator(_BigGANModel, DiscriminatorBackbone, keras.Model):
             layers += [block, attention[index]] if index in attention else [block]
         return layers
 
-    def call(self, inputs, training=None):
+    def call(self, inputs: tf.Tensor | list[tf.Tensor], training: bool | None = None) -> tf.Tensor:
         images, labels = unpack(
             inputs, conditional=self.num_classes is not None, call="discriminator", first="images"
         )
@@ -382,7 +378,7 @@ class Discriminator(_BigGANModel, DiscriminatorBackbone, keras.Model):
             logits = logits + ops.sum(embedded * h, axis=-1, keepdims=True)
         return ops.cast(logits, "float32")
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "num_classes": self.num_classes,

@@ -8,34 +8,47 @@ not depend on initial values and orthogonal initialization of 160M weights takes
 
 import math
 
+import keras
+
 from keras_models.biggan.model import Discriminator, Generator
 from keras_models.biggan.presets import PRESETS
 
 # compare_gan resnet_biggan_test.py (= BigGAN-PyTorch at G_ch = D_ch = 96). No published
-# count exists for the DiffAugment CIFAR setting; tests/keras_models/biggan/test_biggan.py derives it by hand.
-PUBLISHED = {"imagenet128": (70_433_988, 87_982_370)}
+# count exists for the DiffAugment CIFAR setting; tests/keras_models/biggan/test_biggan.py
+# derives it by hand.
+PUBLISHED: dict[str, tuple[int, int]] = {"imagenet128": (70_433_988, 87_982_370)}
 
 
-def count_trainable(model):
+def count_trainable(model: keras.Model) -> int:
     """Number of trainable scalars: what compare_gan and BigGAN-PyTorch report.
 
     Excludes batch-norm moving statistics and spectral-norm singular vectors, which
     `model.count_params()` includes.
+
+    Args:
+        model: a built model.
     """
     return sum(math.prod(w.shape) for w in model.trainable_weights)
 
 
-def preset_counts(name):
-    """Returns (G trainable, D trainable, G all, D all) for preset `name`."""
+def preset_counts(name: str) -> tuple[int, int, int, int]:
+    """The parameter counts of a BigGAN preset's networks.
+
+    Args:
+        name: a key of `keras_models.biggan.PRESETS`.
+
+    Returns:
+        (G trainable, D trainable, G all weights, D all weights).
+    """
+    # Backbones create every weight at construction.
     models = [
         cls.from_preset(name, kernel_initializer="zeros") for cls in (Generator, Discriminator)
     ]
-    for model in models:
-        model.build(model.call_input_shape)
     return tuple(count_trainable(m) for m in models) + tuple(m.count_params() for m in models)
 
 
-def main():
+def main() -> None:
+    """Prints the table (Markdown) of every preset's counts."""
     print(
         "| preset | G trainable | D trainable | G all weights | D all weights | published G / D |"
     )

@@ -1,6 +1,8 @@
 """StyleGAN2 residual discriminator with optional projection conditioning."""
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import keras
 import tensorflow as tf
@@ -10,8 +12,12 @@ from keras_models.conditioning import unpack
 from keras_models.layers.equalized import EqualizedConv2D, EqualizedDense
 from keras_models.layers.minibatch_std import MinibatchStdDev
 from keras_models.layers.resample import DEFAULT_FILTER, check_taps
-from keras_models.stylegan2.generator import feature_maps, resolution_log2, scaling_width
-from keras_models.stylegan2.presets import preset_kwargs
+from keras_models.stylegan2.scaling import (
+    _StyleGAN2Model,
+    feature_maps,
+    resolution_log2,
+    scaling_width,
+)
 
 
 @keras.saving.register_keras_serializable(package="keras_models.stylegan2")
@@ -25,7 +31,9 @@ class ResidualBlock(keras.layers.Layer):
         **kwargs: base layer arguments.
     """
 
-    def __init__(self, filters0, filters1, taps=DEFAULT_FILTER, **kwargs):
+    def __init__(
+        self, filters0: int, filters1: int, taps: Sequence[float] = DEFAULT_FILTER, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.filters0 = int(filters0)
         self.filters1 = int(filters1)
@@ -38,18 +46,18 @@ class ResidualBlock(keras.layers.Layer):
             self.filters1, 1, use_bias=False, down=True, taps=self.taps, name="skip"
         )
 
-    def build(self, input_shape):
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
         self.conv0.build(input_shape)
         self.conv1.build(self.conv0.compute_output_shape(input_shape))
         self.skip.build(input_shape)
 
-    def call(self, x):
+    def call(self, x: tf.Tensor) -> tf.Tensor:
         return (self.conv1(self.conv0(x)) + self.skip(x)) * (1.0 / math.sqrt(2.0))
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return self.skip.compute_output_shape(input_shape)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "filters0": self.filters0,
@@ -59,7 +67,7 @@ class ResidualBlock(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="keras_models.stylegan2")
-class Discriminator(DiscriminatorBackbone, keras.Model):
+class Discriminator(_StyleGAN2Model, DiscriminatorBackbone, keras.Model):
     """StyleGAN2 discriminator (residual architecture, config F).
 
     ```python
@@ -95,17 +103,17 @@ class Discriminator(DiscriminatorBackbone, keras.Model):
 
     def __init__(
         self,
-        resolution=1024,
-        num_classes=None,
-        width=None,
-        fmap_max=512,
-        channels=3,
-        taps=DEFAULT_FILTER,
-        mbstd_group_size=4,
-        mbstd_num_features=1,
-        fmap_base=None,
-        **kwargs,
-    ):
+        resolution: int = 1024,
+        num_classes: int | None = None,
+        width: int | None = None,
+        fmap_max: int = 512,
+        channels: int = 3,
+        taps: Sequence[float] = DEFAULT_FILTER,
+        mbstd_group_size: int = 4,
+        mbstd_num_features: int = 1,
+        fmap_base: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.resolution = int(resolution)
         self.num_classes = num_classes
@@ -141,17 +149,12 @@ class Discriminator(DiscriminatorBackbone, keras.Model):
             self.embed = EqualizedDense(nf(0), use_bias=False, name="embed")
         self._build_at_construction()
 
-    @property
-    def fmap_base(self):
-        """StyleGAN2's name of `width`."""
-        return self.width
-
-    def blocks_from_input(self):
+    def blocks_from_input(self) -> list[keras.layers.Layer]:
         """fromRGB, then the residual blocks from the input resolution down to 8x8 (the
         layers stylegan2-ada-pytorch's `--freezed` counts, one per block here)."""
         return [self.fromrgb, *self.blocks]
 
-    def build(self, input_shape):
+    def build(self, input_shape: Any) -> None:
         if self.built:  # built by the constructor; building again would change nothing
             return
         shape = input_shape[0] if self.num_classes else input_shape
@@ -169,7 +172,7 @@ class Discriminator(DiscriminatorBackbone, keras.Model):
             self.embed.build((None, self.num_classes))
         self.built = True
 
-    def call(self, inputs, training=None):
+    def call(self, inputs: tf.Tensor | list[tf.Tensor], training: bool | None = None) -> tf.Tensor:
         images, labels = unpack(
             inputs, conditional=bool(self.num_classes), call="discriminator", first="images"
         )
@@ -187,16 +190,10 @@ class Discriminator(DiscriminatorBackbone, keras.Model):
             logits = logits + projection * (1.0 / math.sqrt(self.fc.units))
         return logits
 
-    argument_aliases = {"fmap_base": "width"}
-
-    @classmethod
-    def preset_arguments(cls, name):
-        return preset_kwargs(name, "discriminator")
-
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Any) -> tuple[int | None, int]:
         return ((input_shape[0] if self.num_classes else input_shape)[0], 1)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "trainable": self.trainable,

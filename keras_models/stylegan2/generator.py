@@ -1,7 +1,8 @@
 """StyleGAN2 generator: mapping network, skip-architecture synthesis network, and the
 `Generator` model (style mixing, tracked average w, truncation)."""
 
-import math
+from collections.abc import Sequence
+from typing import Any
 
 import keras
 import tensorflow as tf
@@ -12,37 +13,14 @@ from keras_models.layers.equalized import EqualizedDense, bias_act
 from keras_models.layers.modulated_conv import ModulatedConv2D
 from keras_models.layers.noise import NoiseInjection
 from keras_models.layers.resample import DEFAULT_FILTER, check_taps, upsample_2d
-from keras_models.stylegan2.presets import preset_kwargs
+from keras_models.stylegan2.scaling import (
+    _StyleGAN2Model,
+    feature_maps,
+    resolution_log2,
+    scaling_width,
+)
 
 PIXEL_NORM_EPSILON = 1e-8
-# StyleGAN2's fmap_base (config F), the width of every full-size preset.
-DEFAULT_WIDTH = 16384
-
-
-def feature_maps(stage, fmap_base, fmap_max):
-    """Channels at `stage` (resolution 2**(stage + 1)): fmap_base / 2**stage, clipped to
-    [1, fmap_max]. Stage 1 is 4x4."""
-    return int(min(max(fmap_base // 2**stage, 1), fmap_max))
-
-
-def scaling_width(width, fmap_base):
-    """The width of a StyleGAN2 backbone given as `width` or by its alias `fmap_base`."""
-    if width is not None and fmap_base is not None and width != fmap_base:
-        raise ValueError(
-            "`fmap_base` is another name of `width`; pass one of them. "
-            f"Received: width={width}, fmap_base={fmap_base}"
-        )
-    return int(width or fmap_base or DEFAULT_WIDTH)
-
-
-def resolution_log2(resolution):
-    """log2 of `resolution`, which must be a power of two >= 4."""
-    log2 = int(round(math.log2(resolution))) if resolution >= 1 else 0
-    if resolution < 4 or 2**log2 != resolution:
-        raise ValueError(
-            f"`resolution` must be a power of two >= 4. Received: resolution={resolution}"
-        )
-    return log2
 
 
 @keras.saving.register_keras_serializable(package="keras_models.stylegan2")
@@ -63,8 +41,15 @@ class MappingNetwork(keras.layers.Layer):
     """
 
     def __init__(
-        self, latent_dim, w_dim, num_layers=8, units=None, lrmul=0.01, num_classes=None, **kwargs
-    ):
+        self,
+        latent_dim: int,
+        w_dim: int,
+        num_layers: int = 8,
+        units: int | None = None,
+        lrmul: float = 0.01,
+        num_classes: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.latent_dim = int(latent_dim)
         self.w_dim = int(w_dim)
@@ -82,7 +67,7 @@ class MappingNetwork(keras.layers.Layer):
             for i in range(self.num_layers)
         ]
 
-    def build(self, input_shape):
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
         features = self.latent_dim
         if self.num_classes:
             # One-hot @ embedding == gather; initialised N(0, 1) at run time like the
@@ -97,7 +82,7 @@ class MappingNetwork(keras.layers.Layer):
             layer.build((None, features))
             features = layer.units
 
-    def call(self, z, labels=None):
+    def call(self, z: tf.Tensor, labels: tf.Tensor | None = None) -> tf.Tensor:
         x = z
         if self.num_classes:
             embedded = tf.gather(self.embedding, tf.cast(labels, "int32")) * self.lrmul
@@ -109,10 +94,10 @@ class MappingNetwork(keras.layers.Layer):
             x = layer(x)
         return x
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return (input_shape[0], self.w_dim)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "latent_dim": self.latent_dim,
@@ -138,7 +123,14 @@ class SynthesisLayer(keras.layers.Layer):
         **kwargs: base layer arguments.
     """
 
-    def __init__(self, filters, up=False, taps=DEFAULT_FILTER, seed=None, **kwargs):
+    def __init__(
+        self,
+        filters: int,
+        up: bool = False,
+        taps: Sequence[float] = DEFAULT_FILTER,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.filters = int(filters)
         self.up = up
@@ -147,19 +139,21 @@ class SynthesisLayer(keras.layers.Layer):
         self.conv = ModulatedConv2D(self.filters, 3, up=up, taps=self.taps, name="conv")
         self.noise = NoiseInjection(seed=seed, name="noise")
 
-    def build(self, input_shape):
+    def build(self, input_shape: list[tuple[int | None, ...]]) -> None:
         self.conv.build(input_shape)
         self.noise.build(self.conv.compute_output_shape(input_shape))
         self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer="zeros")
 
-    def call(self, inputs, training=None):
+    def call(self, inputs: list[tf.Tensor], training: bool | None = None) -> tf.Tensor:
         x = self.noise(self.conv(inputs), training=training)
         return bias_act(x, self.bias, "lrelu")
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(
+        self, input_shape: list[tuple[int | None, ...]]
+    ) -> tuple[int | None, ...]:
         return self.conv.compute_output_shape(input_shape)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "filters": self.filters,
@@ -192,15 +186,15 @@ class SynthesisNetwork(keras.layers.Layer):
 
     def __init__(
         self,
-        resolution,
-        w_dim,
-        fmap_base=16384,
-        fmap_max=512,
-        channels=3,
-        taps=DEFAULT_FILTER,
-        seed=None,
-        **kwargs,
-    ):
+        resolution: int,
+        w_dim: int,
+        fmap_base: int = 16384,
+        fmap_max: int = 512,
+        channels: int = 3,
+        taps: Sequence[float] = DEFAULT_FILTER,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.resolution = int(resolution)
         self.w_dim = int(w_dim)
@@ -226,10 +220,11 @@ class SynthesisNetwork(keras.layers.Layer):
                 )
             )
 
-    def nf(self, stage):
+    def nf(self, stage: int) -> int:
+        """Channels at `stage` (resolution 2**(stage + 1))."""
         return feature_maps(stage, self.fmap_base, self.fmap_max)
 
-    def build(self, input_shape):
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
         self.const = self.add_weight(
             name="const",
             shape=(4, 4, self.nf(1)),
@@ -245,7 +240,7 @@ class SynthesisNetwork(keras.layers.Layer):
                 x_shape = conv.compute_output_shape([x_shape, w_shape])
             torgb.build([x_shape, w_shape])
 
-    def call(self, ws, training=None):
+    def call(self, ws: tf.Tensor, training: bool | None = None) -> tf.Tensor:
         batch = tf.shape(ws)[0]
         x = tf.tile(tf.cast(self.const, ws.dtype)[None], [batch, 1, 1, 1])
         convs = iter(self.convs)
@@ -258,10 +253,10 @@ class SynthesisNetwork(keras.layers.Layer):
             y = rgb if y is None else upsample_2d(y, self.taps) + rgb
         return y
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return (input_shape[0], self.resolution, self.resolution, self.channels)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "resolution": self.resolution,
@@ -275,7 +270,7 @@ class SynthesisNetwork(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="keras_models.stylegan2")
-class Generator(GeneratorBackbone, keras.Model):
+class Generator(_StyleGAN2Model, GeneratorBackbone, keras.Model):
     """StyleGAN2 generator (Karras et al., 2020), config F with the skip architecture.
 
     ```python
@@ -327,23 +322,23 @@ class Generator(GeneratorBackbone, keras.Model):
 
     def __init__(
         self,
-        resolution=1024,
-        latent_dim=512,
-        w_dim=512,
-        num_classes=None,
-        mapping_layers=8,
-        mapping_units=None,
-        mapping_lrmul=0.01,
-        width=None,
-        fmap_max=512,
-        channels=3,
-        taps=DEFAULT_FILTER,
-        style_mixing_prob=0.9,
-        w_avg_beta=0.995,
-        seed=None,
-        fmap_base=None,
-        **kwargs,
-    ):
+        resolution: int = 1024,
+        latent_dim: int = 512,
+        w_dim: int = 512,
+        num_classes: int | None = None,
+        mapping_layers: int = 8,
+        mapping_units: int | None = None,
+        mapping_lrmul: float = 0.01,
+        width: int | None = None,
+        fmap_max: int = 512,
+        channels: int = 3,
+        taps: Sequence[float] = DEFAULT_FILTER,
+        style_mixing_prob: float = 0.9,
+        w_avg_beta: float = 0.995,
+        seed: int | None = None,
+        fmap_base: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.resolution = int(resolution)
         self.latent_dim = int(latent_dim)
@@ -379,18 +374,7 @@ class Generator(GeneratorBackbone, keras.Model):
         self.seed_generator = keras.random.SeedGenerator(seed, name="style_mixing_seed")
         self._build_at_construction()
 
-    @property
-    def fmap_base(self):
-        """StyleGAN2's name of `width`."""
-        return self.width
-
-    argument_aliases = {"fmap_base": "width"}
-
-    @classmethod
-    def preset_arguments(cls, name):
-        return preset_kwargs(name, "generator")
-
-    def build(self, input_shape):
+    def build(self, input_shape: Any) -> None:
         if self.built:  # built by the constructor; building again would add weights
             return
         z_shape = input_shape[0] if self.num_classes else input_shape
@@ -406,9 +390,24 @@ class Generator(GeneratorBackbone, keras.Model):
         )
         self.built = True
 
-    def styles(self, inputs, training=None, truncation_psi=1.0, truncation_cutoff=None):
-        """Latents (and labels) -> ws (B, num_ws, w_dim), with the training-time w_avg
-        update and style mixing, and truncation when `truncation_psi != 1`."""
+    def styles(
+        self,
+        inputs: tf.Tensor | list[tf.Tensor],
+        training: bool | None = None,
+        truncation_psi: float | tf.Tensor = 1.0,
+        truncation_cutoff: int | None = None,
+    ) -> tf.Tensor:
+        """The styles of latents (and labels), as `call` feeds them to `synthesis`.
+
+        Args:
+            inputs: latents (B, latent_dim), or [latents, labels] when conditional.
+            training: update the tracked average w and apply style mixing.
+            truncation_psi: 1 for no truncation, else w moves towards `w_avg` by it.
+            truncation_cutoff: truncate the first this many styles (all when None).
+
+        Returns:
+            ws (B, num_ws, w_dim).
+        """
         z, labels = unpack(
             inputs, conditional=bool(self.num_classes), call="generator", first="latents"
         )
@@ -442,15 +441,19 @@ class Generator(GeneratorBackbone, keras.Model):
             ws = tf.where(layer < cutoff, truncated, ws)
         return ws
 
-    def call(self, inputs, training=None, truncation_psi=1.0, truncation_cutoff=None):
-        ws = self.styles(inputs, training, truncation_psi, truncation_cutoff)
+    def call(
+        self, inputs: tf.Tensor | list[tf.Tensor], training: bool | None = None, **truncation: Any
+    ) -> tf.Tensor:
+        """Images (B, resolution, resolution, channels) of `styles(inputs, training,
+        **truncation)`: `truncation_psi` and `truncation_cutoff` as `styles` takes them."""
+        ws = self.styles(inputs, training, **truncation)
         return self.synthesis(ws, training=training)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Any) -> tuple[int | None, ...]:
         batch = (input_shape[0] if self.num_classes else input_shape)[0]
         return (batch, self.resolution, self.resolution, self.channels)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "trainable": self.trainable,

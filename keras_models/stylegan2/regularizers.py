@@ -17,6 +17,8 @@ non-trainable variable, averaged across replicas; as a `keras.layers.Layer` attr
 the GAN it is tracked and checkpointed with it. Custom loops can call `penalty`.
 """
 
+from typing import Any
+
 import keras
 import tensorflow as tf
 
@@ -45,7 +47,15 @@ class PathLengthRegularizer(keras.layers.Layer):
         **kwargs: base layer arguments.
     """
 
-    def __init__(self, weight=2.0, decay=0.01, interval=4, batch_shrink=2, seed=None, **kwargs):
+    def __init__(
+        self,
+        weight: float = 2.0,
+        decay: float = 0.01,
+        interval: int = 4,
+        batch_shrink: int = 2,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.weight = float(weight)
         self.decay = float(decay)
@@ -62,7 +72,9 @@ class PathLengthRegularizer(keras.layers.Layer):
         )
         self.built = True
 
-    def penalty(self, generator, inputs, training=True):
+    def penalty(
+        self, generator: keras.Model, inputs: tf.Tensor | list[tf.Tensor], training: bool = True
+    ) -> tf.Tensor:
         """Per-sample weighted penalty `weight * (a - mean_a)^2`, float32 (B,).
 
         Updates the moving average `mean_a`. Call inside the G gradient tape: the
@@ -73,6 +85,9 @@ class PathLengthRegularizer(keras.layers.Layer):
                 `styles(inputs, training)` -> ws (B, L, w_dim) and `synthesis(ws)`).
             inputs: latents (B, latent_dim), or `[latents, labels]` when conditional.
             training: passed to the generator (style mixing, as in StyleGAN2).
+
+        Returns:
+            The penalty, float32 (B,).
         """
         with tf.GradientTape(watch_accessed_variables=False) as tape:
             ws = generator.styles(inputs, training=training)
@@ -91,8 +106,26 @@ class PathLengthRegularizer(keras.layers.Layer):
         self.mean_length.assign(mean)
         return self.weight * tf.square(lengths - mean)
 
-    def __call__(self, gan, latents, labels=None, images=None):
-        """Per-sample G-loss term for `keras_models.GAN`'s `g_regularizer` hook."""
+    def __call__(
+        self,
+        gan: keras.Model,
+        latents: tf.Tensor,
+        labels: tf.Tensor | None = None,
+        images: tf.Tensor | None = None,
+    ) -> tf.Tensor:
+        """Per-sample G-loss term for `keras_models.GAN`'s `g_regularizer` hook.
+
+        Args:
+            gan: the `keras_models.GAN` training the generator (its `generator` and
+                `train_steps`).
+            latents: the G step's latents (B, latent_dim).
+            labels: their int labels (B,), or None when unconditional.
+            images: the G step's fakes (unused).
+
+        Returns:
+            float32 (B,): the penalty of the first `B / batch_shrink` samples times
+            `interval * batch_shrink` on the steps it is due, zeros otherwise.
+        """
         batch = tf.shape(latents)[0]
         part = tf.maximum(batch // self.batch_shrink, 1)
 
@@ -106,7 +139,7 @@ class PathLengthRegularizer(keras.layers.Layer):
         due = tf.equal(gan.train_steps % self.interval, 0)
         return tf.cond(due, regularize, lambda: tf.zeros([batch], tf.float32))
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "weight": self.weight,

@@ -14,6 +14,7 @@ import tf_diffaug
 from keras_models.biggan import PRESETS, Discriminator, Generator
 from keras_models.biggan.param_count import preset_counts
 from keras_models.gan import GAN
+from keras_models.recipes import TRAINING
 from tests.helpers.checks import (
     assert_backbone_interface,
     assert_config_round_trip,
@@ -30,7 +31,7 @@ TINY_WIDTH = {"cifar32": 4, "imagenet128": 8}
 
 
 def _tiny(name, conditional=True, **overrides):
-    """A tiny (G, D) pair of preset `name`, built."""
+    """A tiny (G, D) pair of preset `name` (built at construction)."""
     if not conditional:
         overrides.update(num_classes=None)
     g_overrides = dict(overrides)
@@ -38,8 +39,6 @@ def _tiny(name, conditional=True, **overrides):
         g_overrides["shared_embedding_dim"] = None
     g = Generator.from_preset(name, width=TINY_WIDTH[name], **g_overrides)
     d = Discriminator.from_preset(name, width=TINY_WIDTH[name], **overrides)
-    g.build(g.call_input_shape)
-    d.build(d.call_input_shape)
     return g, d
 
 
@@ -180,8 +179,7 @@ def test_sn_epsilon_reaches_every_spectral_norm_layer():
 def test_presets_use_their_scripts_small_numbers():
     # DiffAugment's utils.py defaults; launch_BigGAN_bs256x8.sh's --SN_eps / --adam_eps.
     for name, eps in (("cifar32", 1e-8), ("imagenet128", 1e-6)):
-        preset = PRESETS[name]
-        assert preset["training"]["adam_epsilon"] == eps
+        assert TRAINING["biggan"][name]["adam_epsilon"] == eps
         # Tiny widths: the full models take half a minute to initialise.
         assert Generator.from_preset(name, width=TINY_WIDTH[name]).sn_epsilon == eps
         assert Discriminator.from_preset(name, width=TINY_WIDTH[name]).sn_epsilon == eps
