@@ -1,15 +1,49 @@
-"""`AdaptiveStrength`: an augmentation probability that follows D's overfitting (ADA).
+"""Adaptive augmentation strength (ADA): the probability p of the augmentations follows
+D's overfitting.
 
 Karras et al. (2020, "Training Generative Adversarial Networks with Limited Data") steer
 the probability p of their augmentations with the overfitting heuristic
 r_t = E[sign(D(x_real))] on the (augmented) reals D is trained on: when D is sure of the
 reals (r_t above a target, 0.6), p goes up, otherwise down, by a fixed step per
-adjustment. `keras_models.GAN(..., augment_strength=AdaptiveStrength())` drives
-DiffAugment's per-sample probability this way, for reals and fakes, in D and G steps.
+adjustment. `adjust_strength` is that controller as a pure function;
+`AdaptiveStrength` holds p and the counts, and decides when to count and when to adjust;
+`keras_models.GAN(..., augment_strength=AdaptiveStrength())` drives DiffAugment's
+per-sample probability with it, for reals and fakes, in D and G steps.
 """
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
 
 import keras
 import tensorflow as tf
+from keras import ops
+
+
+def adjust_strength(p: Any, r_t: Any, count: Any, *, target: float, speed_kimg: float) -> Any:
+    """ADA's controller: the augmentation probability after one adjustment.
+
+        p <- clip(p + sign(r_t - target) * count / (speed_kimg * 1000), 0, 1)
+
+    Any backend's tensors (or NumPy values) work; with float32 inputs the arithmetic is
+    float32 throughout.
+
+    Args:
+        p: the current probability, a float32 scalar in [0, 1].
+        r_t: the mean sign of D's logits on the reals counted since the last adjustment.
+        count: how many reals were counted (real images shown to D); 0 leaves p as it is.
+        target: the r_t that p is steered toward, in [-1, 1].
+        speed_kimg: thousands of real images shown to D in which p can move from 0 to 1.
+
+    Returns:
+        The new p, a scalar of p's dtype.
+    """
+    # A product with the float32 reciprocal: graph optimisers may turn a division by a
+    # constant into one, so this is the same arithmetic everywhere.
+    rate = ops.convert_to_tensor(1.0 / (speed_kimg * 1000.0), "float32")
+    step = ops.sign(r_t - target) * (count * rate)
+    return ops.where(count > 0, ops.clip(p + step, 0.0, 1.0), p)
 
 
 @keras.saving.register_keras_serializable(package="keras_models")
@@ -23,18 +57,20 @@ class AdaptiveStrength(keras.layers.Layer):
     gan.fit(...)          # logs augment_p and r_t
     ```
 
-    The GAN counts the signs of D's logits on the reals of every D step (after
-    augmentation, as ADA), summed over all replicas. Every `interval` train steps
+    The GAN hands this layer D's logits on the reals of every D step (after
+    augmentation, as ADA), and it counts their signs, summed over all replicas
+    (`count_reals`). At the end of every `interval`-th train step (`end_step`)
 
         r_t = (sum of signs) / (number of reals counted)
         p  <- clip(p + sign(r_t - target) * n / (speed_kimg * 1000), 0, 1)
 
-    and the counts restart. n is the number of reals counted in the interval, i.e. the
-    real images shown to D: `global_batch * d_steps_per_g_step * interval` (a train step
-    shows D one global batch per D step). So, as ADA's `ada_kimg`, `speed_kimg` is the
-    number of thousands of real images shown to D in which p can go from 0 to 1,
-    whatever the number of D steps per train step. A D step skipped as non-finite counts
-    nothing, and an interval that counted nothing leaves p as it is.
+    (`adjust_strength`) and the counts restart. n is the number of reals counted in the
+    interval, i.e. the real images shown to D: `global_batch * d_steps_per_g_step *
+    interval` (a train step shows D one global batch per D step). So, as ADA's
+    `ada_kimg`, `speed_kimg` is the number of thousands of real images shown to D in
+    which p can go from 0 to 1, whatever the number of D steps per train step. A D step
+    skipped as non-finite counts nothing, and an interval that counted nothing leaves p
+    as it is. p is passed to every `augment` call as `probability=p` (`augment`).
 
     p, the running counts and the last r_t are non-trainable weights of this layer, and so
     of the GAN: they are in `GAN.checkpoint_items()` and `save_weights`, and a resumed
@@ -50,7 +86,14 @@ class AdaptiveStrength(keras.layers.Layer):
         **kwargs: base `keras.layers.Layer` arguments (name, ...).
     """
 
-    def __init__(self, target=0.6, speed_kimg=500, interval=4, initial=0.0, **kwargs):
+    def __init__(
+        self,
+        target: float = 0.6,
+        speed_kimg: float = 500,
+        interval: int = 4,
+        initial: float = 0.0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         checks = {
             "target": (target, -1.0 <= target <= 1.0, "in [-1, 1]"),
@@ -66,7 +109,7 @@ class AdaptiveStrength(keras.layers.Layer):
         self.interval = int(interval)
         self.initial = float(initial)
 
-    def build(self, input_shape=None):
+    def build(self, input_shape: Any = None) -> None:
         """Creates the state (called by `GAN`, inside its strategy scope)."""
         scalar = lambda name, value: self.add_weight(
             shape=(),
@@ -81,32 +124,72 @@ class AdaptiveStrength(keras.layers.Layer):
         self.count = scalar("count", 0.0)  # reals whose signs are in sign_sum
         self.r_t = scalar("r_t", 0.0)  # of the last adjustment (logged)
 
-    def accumulate(self, sign_sum, count):
-        """`(variable, value)` pairs that add replica-summed sign totals of one D step."""
-        return [(self.sign_sum, self.sign_sum + sign_sum), (self.count, self.count + count)]
+    def check_drives(self, augment: keras.layers.Layer, augment_mode: str) -> None:
+        """Checks that this strength can drive `augment` (see `augment`).
 
-    def adjust(self, due):
-        """`(variable, value)` pairs of the end of a train step: the adjustment of p and
-        the reset of the counts where `due` (a bool scalar), the same values otherwise."""
+        Args:
+            augment: the GAN's augmentation layer.
+            augment_mode: the GAN's `augment_mode` ("none" augments no input of D).
+
+        Raises:
+            ValueError: when nothing is augmented, or `augment.call` takes no
+                `probability` keyword.
+        """
+        if augment_mode == "none":
+            raise ValueError(
+                "An `augment_strength` drives the augmentation of D's inputs, and "
+                "augment_mode='none' augments none. Received: augment_mode='none'"
+            )
+        signature = inspect.signature(augment.call)
+        if "probability" not in signature.parameters:
+            raise ValueError(
+                "Expected an `augment` layer whose `call` takes a `probability` keyword "
+                "(as tf_diffaug.DiffAugment does), which `augment_strength` sets. Received: "
+                f"{type(augment).__name__}.call{signature}"
+            )
+
+    def augment(self, layer: keras.layers.Layer, images: tf.Tensor) -> tf.Tensor:
+        """`layer(images, training=True, probability=p)`, p a float32 scalar tensor."""
+        return layer(images, training=True, probability=self.p.value)
+
+    def count_reals(self, real_logits: tf.Tensor, finite: tf.Tensor) -> list[tuple[Any, Any]]:
+        """`(variable, value)` pairs that add the signs of D's logits on one D step's
+        reals, summed over replicas, to the counts; a skipped step (`finite` false) adds
+        nothing. Called in the replica context of the D step.
+
+        Args:
+            real_logits: float32 (B,) logits of this replica's reals.
+            finite: bool scalar, equal on every replica: whether the D step was applied.
+        """
+        local = tf.stack(
+            [tf.reduce_sum(tf.sign(real_logits)), tf.cast(tf.size(real_logits), tf.float32)]
+        )
+        total = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, local)
+        total = tf.where(finite, total, tf.zeros_like(total))
+        return [(self.sign_sum, self.sign_sum + total[0]), (self.count, self.count + total[1])]
+
+    def end_step(self, completed_steps: tf.Tensor) -> list[tuple[Any, Any]]:
+        """`(variable, value)` pairs of the end of a train step: when `completed_steps`
+        (this step included) is a multiple of `interval`, the adjustment of p and r_t and
+        the reset of the counts; the same values otherwise."""
+        due = tf.equal(completed_steps % self.interval, 0)
         counted = self.count > 0
         r_t = self.sign_sum / tf.maximum(self.count, 1.0)
-        # A product with the float32 reciprocal: graph optimisers may turn a division by
-        # a constant into one, so this is the same arithmetic everywhere.
-        rate = tf.constant(1.0 / (self.speed_kimg * 1000.0), tf.float32)
-        step = tf.sign(r_t - self.target) * (self.count * rate)
-        adjusted = due & counted
+        p = adjust_strength(
+            self.p.value, r_t, self.count.value, target=self.target, speed_kimg=self.speed_kimg
+        )
         return [
-            (self.p, tf.where(adjusted, tf.clip_by_value(self.p + step, 0.0, 1.0), self.p)),
-            (self.r_t, tf.where(adjusted, r_t, self.r_t)),
+            (self.p, tf.where(due, p, self.p)),
+            (self.r_t, tf.where(due & counted, r_t, self.r_t)),
             (self.sign_sum, tf.where(due, 0.0, self.sign_sum)),
             (self.count, tf.where(due, 0.0, self.count)),
         ]
 
-    def logs(self):
+    def logs(self) -> dict[str, tf.Tensor]:
         """`{"augment_p": p, "r_t": r_t}` as float32 scalar tensors."""
         return {"augment_p": tf.identity(self.p.value), "r_t": tf.identity(self.r_t.value)}
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             target=self.target,

@@ -93,3 +93,38 @@ class Shift(keras.layers.Layer):
 
     def call(self, images, training=None):
         return keras.ops.roll(images, 1, axis=2) * 0.5 + 0.1
+
+
+class Recording(keras.Model):
+    """Wraps a network and records the inputs of every call (run eagerly)."""
+
+    def __init__(self, network, joint_discriminator_pass=False):
+        super().__init__()
+        self.network, self.calls = network, []
+        self.joint_discriminator_pass = joint_discriminator_pass
+
+    def call(self, inputs, training=None):
+        self.calls.append([np.asarray(x) for x in inputs])
+        return self.network(inputs, training=training)
+
+
+class CountingRegularizer(keras.layers.Layer):
+    """A stateful G regulariser (like StyleGAN2's path-length moving average): its
+    penalty grows with the number of calls, so a resume that loses the count diverges."""
+
+    def __init__(self, value=None):
+        super().__init__()
+        self.value = value
+        self.calls = self.add_weight(shape=(), initializer="zeros", trainable=False)
+
+    def __call__(self, gan, latents, labels, images):
+        self.calls.assign_add(1.0)
+        penalty = 1e-2 * self.calls * tf.reduce_mean(tf.square(images), axis=[1, 2, 3])
+        return penalty if self.value is None else tf.fill(tf.shape(penalty), self.value)
+
+
+def unroll_d_steps(gan):
+    """Makes `gan` run its D steps unrolled where it would loop (graph mode, no merge
+    calls), so that tests can compare the two formulations of the same train step."""
+    gan._d_steps_in_a_loop = lambda: False
+    return gan

@@ -26,3 +26,13 @@ def test_unpack_says_how_the_model_is_called():
         conditioning.unpack([x, x], conditional=False, call="generator", first="latents")
     with pytest.raises(ValueError, match="Received: a list of 3"):
         conditioning.unpack([x, x, x])
+
+
+def test_random_labels_are_uniform_int32_and_follow_the_seed():
+    labels = np.asarray(conditioning.random_labels(3000, 5, seed=7))
+    assert labels.dtype == np.int32 and labels.shape == (3000,)
+    assert set(labels) == set(range(5))
+    counts = np.bincount(labels, minlength=5)
+    assert counts.min() > 500 and counts.max() < 700  # 600 expected per class
+    np.testing.assert_array_equal(conditioning.random_labels(3000, 5, seed=7), labels)
+    assert not np.array_equal(conditioning.random_labels(3000, 5, seed=8), labels)
