@@ -10,8 +10,8 @@ G step, hinge loss, Adam(2e-4, 0, 0.999, epsilon 1e-8), EMA, DiffAugment
 "translation,cutout") on a reduced-width "cifar32" (width 16 = 64 channels instead of
 256). "current" is the GAN as it is: the D steps in one `tf.while_loop` and one D call on
 [fakes, reals] per D step. "previous" is the implementation before those two changes:
-the D steps unrolled and two D calls per D step (`compact_d_steps=False`,
-`joint_discriminator_pass=False`). Time to first step is the wall time of the first
+the D steps unrolled (the formulation XLA and MirroredStrategy use) and two D calls per
+D step (`joint_discriminator_pass=False`). Time to first step is the wall time of the first
 `fit` step (tracing, Grappler or XLA compilation, one step); step time is the median
 step of `--steps` steps afterwards, timed by a callback around each step. Forward:
 images/s of the full-width "cifar32" generator (4.3M parameters) at batch 50 in
@@ -82,7 +82,8 @@ def make_gan(width, jit, variant="current", policy="float32"):
         num_classes=generator.num_classes,
         joint_discriminator_pass=variant == "current",
     )
-    gan.compact_d_steps = variant == "current"
+    if variant != "current":  # the unrolled D steps that XLA and MirroredStrategy still use
+        gan._d_steps_in_a_loop = lambda: False
     adam = lambda lr: keras.optimizers.Adam(
         lr, RECIPE["adam_beta_1"], RECIPE["adam_beta_2"], RECIPE["adam_epsilon"]
     )
@@ -117,7 +118,7 @@ def train_step_flops(width, dataset):
 
     The D steps are traced unrolled (a `tf.while_loop` body would be counted once)."""
     gan = make_gan(width, False)
-    gan.compact_d_steps = False
+    gan._d_steps_in_a_loop = lambda: False
     graph = tf.function(gan.train_step).get_concrete_function(dataset.element_spec).graph
     graphs = [graph] + [f.graph for f in graph._functions.values() if hasattr(f, "graph")]
     return sum(_op_flops(op) for g in graphs for op in g.get_operations())

@@ -1,4 +1,5 @@
-"""The README's code blocks marked `<!-- tested -->` run and work (see also test_gan.py)."""
+"""The README's code blocks marked `<!-- tested -->` run and work (see also
+keras_models/gan/test_export.py)."""
 
 import re
 import subprocess

@@ -22,7 +22,7 @@ import keras
 import tensorflow as tf
 
 # [lowest, highest) TensorFlow versions (major.minor) where the functions below work.
-TENSORFLOW_VERSIONS = ((2, 21), (2, 22))
+TENSORFLOW_VERSIONS = ((2, 16), (2, 22))
 # Keras major version whose private `Layer._flatten_layers` is used.
 KERAS_MAJOR = 3
 

@@ -2,11 +2,14 @@
 on a TensorFlow version outside the range where it is known to work, or when a name is
 gone, so that an upgrade shows what to re-check (`keras_models/gan/_tf_private.py`)."""
 
+import re
+
 import keras
 import tensorflow as tf
 
 from keras_models.gan import _tf_private
 from tests.helpers.checks import two_replica_strategy
+from tests.helpers.readme import ROOT
 
 
 def test_tensorflow_is_in_the_range_where_the_private_api_is_known_to_work():
@@ -18,6 +21,13 @@ def test_tensorflow_is_in_the_range_where_the_private_api_is_known_to_work():
         "this version, then widen TENSORFLOW_VERSIONS."
     )
     assert int(keras.__version__.split(".")[0]) == _tf_private.KERAS_MAJOR
+
+
+def test_setup_cfg_requires_the_same_tensorflow_range():
+    setup_cfg = (ROOT / "setup.cfg").read_text()
+    (low, high) = _tf_private.TENSORFLOW_VERSIONS
+    requirement = f"tensorflow>={low[0]}.{low[1]},<{high[0]}.{high[1]}"
+    assert re.search(rf"^\s+{re.escape(requirement)}$", setup_cfg, re.MULTILINE), requirement
 
 
 def test_the_private_names_exist_and_answer_as_the_gan_expects():
