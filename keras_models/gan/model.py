@@ -34,6 +34,7 @@ from keras_models.gan.distribution import all_steps, assign_on_replicas, no_merg
 from keras_models.gan.ema import EMAGenerator
 from keras_models.gan.export import GeneratorExport
 from keras_models.gan.logs import StepLogs
+from keras_models.gan.validation import check_arguments, discriminator_interface_checked
 
 # Which discriminator calls are augmented, per `augment_mode` (the table above). Roles:
 # "d_real"/"d_fake" are the reals/fakes of the D step, "g_fake" the fakes of the G step.
@@ -147,24 +148,16 @@ class GAN(StepLogs, CheckpointState, GeneratorExport, EMAGenerator, keras.Model)
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        for name, value, valid in (
-            ("augment_mode", augment_mode, AUGMENTED_ROLES),
-            ("r1_inputs", r1_inputs, ("augmented", "reals")),
-            ("fake_labels", fake_labels, ("random", "reals")),
-        ):
-            if value not in valid:
-                raise ValueError(
-                    f"`{name}` must be one of {sorted(valid)}. Received: {name}={value!r}"
-                )
-        for name, value in (
-            ("r1_interval", r1_interval),
-            ("d_steps_per_g_step", d_steps_per_g_step),
-            ("standing_statistics_batches", standing_statistics_batches),
-        ):
-            if int(value) < 1:
-                raise ValueError(f"`{name}` must be an integer >= 1. Received: {name}={value}")
-        if ema_decay is not None and not 0.0 <= ema_decay < 1.0:
-            raise ValueError(f"`ema_decay` must be in [0, 1) or None. Received: {ema_decay}")
+        check_arguments(
+            augment_mode=augment_mode,
+            augment_modes=AUGMENTED_ROLES,
+            r1_inputs=r1_inputs,
+            fake_labels=fake_labels,
+            r1_interval=r1_interval,
+            d_steps_per_g_step=d_steps_per_g_step,
+            standing_statistics_batches=standing_statistics_batches,
+            ema_decay=ema_decay,
+        )
         self.d_loss_fn, self.g_loss_fn = gan_losses.get(loss)
         self.generator = generator
         self.discriminator = discriminator
@@ -225,18 +218,8 @@ class GAN(StepLogs, CheckpointState, GeneratorExport, EMAGenerator, keras.Model)
         latents = tf.zeros((1, self.latent_dim))
         labels = tf.zeros((1,), tf.int32)
         images = self._call_generator(self.generator, latents, labels, training=False)
-        try:
+        with discriminator_interface_checked(images):
             self.discriminate(images, labels, role="clean", training=False)
-        except (ValueError, TypeError, tf.errors.InvalidArgumentError) as error:
-            cause = error  # Keras wraps a layer's error in its own: name the original
-            while cause.__cause__ or cause.__context__:
-                cause = cause.__cause__ or cause.__context__
-            cause = str(cause).strip().splitlines()[0]
-            raise ValueError(
-                "Expected the discriminator to take the generator's images. The generator "
-                f"makes images of shape {tuple(images.shape[1:])}; calling the discriminator "
-                f"on them failed: {cause}"
-            ) from error
         for layer in (self.augment, self.consistency_augment):
             if layer is not None and not layer.built:
                 layer.build(images.shape)

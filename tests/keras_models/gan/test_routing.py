@@ -5,8 +5,10 @@ import keras
 import numpy as np
 import pytest
 
+from keras_models.gan import GAN
 from tests.helpers.toy_gan import (
     BATCH,
+    LATENT_DIM,
     NUM_CLASSES,
     Recording,
     Shift,
@@ -144,3 +146,21 @@ def test_mismatched_networks_and_batches_are_named():
     gan = compile_gan(make_gan(d_steps_per_g_step=3))
     with pytest.raises(ValueError, match="batch divisible by d_steps_per_g_step=3.*batch of 8"):
         gan.fit(dataset(real_batch()), epochs=1, steps_per_epoch=1, verbose=0)
+
+
+@pytest.mark.parametrize(
+    "argument, message",
+    [
+        ({"augment_mode": "both"}, r"`augment_mode` must be one of .*'reals_only'.*'both'"),
+        ({"r1_inputs": "fakes"}, r"`r1_inputs` must be one of \['augmented', 'reals'\]"),
+        ({"fake_labels": "fixed"}, r"`fake_labels` must be one of"),
+        ({"r1_interval": 0}, r"`r1_interval` must be an integer >= 1. Received: r1_interval=0"),
+        ({"d_steps_per_g_step": 0}, r"`d_steps_per_g_step` must be an integer >= 1"),
+        ({"ema_decay": 1.0}, r"`ema_decay` must be in \[0, 1\) or None. Received: 1.0"),
+    ],
+)
+def test_invalid_arguments_are_named_before_anything_is_built(argument, message):
+    generator = Recording(make_generator())
+    with pytest.raises(ValueError, match=message):
+        GAN(generator, make_discriminator(), latent_dim=LATENT_DIM, **argument)
+    assert generator.calls == []

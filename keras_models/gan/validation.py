@@ -1,0 +1,60 @@
+"""Checks of what a `GAN` is built from: its constructor arguments, and that the
+discriminator takes the generator's images; each failure a `ValueError` saying what was
+expected and what was received."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Collection, Iterator
+
+import tensorflow as tf
+
+
+def check_arguments(
+    *,
+    augment_mode: str,
+    augment_modes: Collection[str],
+    r1_inputs: str,
+    fake_labels: str,
+    r1_interval: int,
+    d_steps_per_g_step: int,
+    standing_statistics_batches: int,
+    ema_decay: float | None,
+) -> None:
+    """Raises `ValueError` for a `GAN` argument outside its valid values
+    (`augment_modes`: the modes the model routes, `AUGMENTED_ROLES`)."""
+    for name, value, valid in (
+        ("augment_mode", augment_mode, augment_modes),
+        ("r1_inputs", r1_inputs, ("augmented", "reals")),
+        ("fake_labels", fake_labels, ("random", "reals")),
+    ):
+        if value not in valid:
+            raise ValueError(f"`{name}` must be one of {sorted(valid)}. Received: {name}={value!r}")
+    for name, value in (
+        ("r1_interval", r1_interval),
+        ("d_steps_per_g_step", d_steps_per_g_step),
+        ("standing_statistics_batches", standing_statistics_batches),
+    ):
+        if int(value) < 1:
+            raise ValueError(f"`{name}` must be an integer >= 1. Received: {name}={value}")
+    if ema_decay is not None and not 0.0 <= ema_decay < 1.0:
+        raise ValueError(f"`ema_decay` must be in [0, 1) or None. Received: {ema_decay}")
+
+
+@contextlib.contextmanager
+def discriminator_interface_checked(images: tf.Tensor) -> Iterator[None]:
+    """Turns a failure of the discriminator on the generator's `images` (inside the
+    block) into one `ValueError` naming the image shape and the original cause, which
+    Keras wraps in errors of its own."""
+    try:
+        yield
+    except (ValueError, TypeError, tf.errors.InvalidArgumentError) as error:
+        cause = error
+        while cause.__cause__ or cause.__context__:
+            cause = cause.__cause__ or cause.__context__
+        first_line = str(cause).strip().splitlines()[0]
+        raise ValueError(
+            "Expected the discriminator to take the generator's images. The generator "
+            f"makes images of shape {tuple(images.shape[1:])}; calling the discriminator "
+            f"on them failed: {first_line}"
+        ) from error
