@@ -1,4 +1,5 @@
-"""train.py end to end: presets, run directory, exact resume, export/generate, bad input."""
+"""The command line (train.py) end to end: presets, run directory, exact resume,
+export/generate, bad input."""
 
 import json
 import os
@@ -64,11 +65,11 @@ def test_lazy_regularization_leaves_adam_as_configured():
 
 
 def dry_run(*args):
-    """train.py's `main` on `args`, in this process; a usage error raises SystemExit(2)."""
-    import train
+    """The CLI's `main` on `args`, in this process; a usage error raises SystemExit(2)."""
+    from keras_models.cli import main
 
-    train.FLAGS.unparse_flags()
-    return train.main(train.FLAGS(["train.py", "--dry_run", *args]))
+    main.FLAGS.unparse_flags()
+    return main.main(main.FLAGS(["train.py", "--dry_run", *args]))
 
 
 # Every preset at its own size; ImageNet's full-size BigGAN takes 45-100 s to build on
