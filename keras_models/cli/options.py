@@ -14,31 +14,26 @@ from absl import flags
 STRATEGIES = ("default", "mirrored", "multiworker", "tpu")
 
 
+def _option(default, help):
+    return dataclasses.field(default=default, metadata={"help": help})
+
+
 @dataclasses.dataclass(frozen=True)
 class RunOptions:
-    """Where and how a `keras_models.cli.Training` runs.
+    """Where and how a `keras_models.cli.Training` runs (each field's help says what it
+    does; `strategy` is one of `STRATEGIES`, multiworker reads TF_CONFIG).
 
-    Attributes:
-        run_dir: the run directory (config, checkpoints, logs, samples); None:
-            `runs/<preset>`.
-        resume: continue the run in `run_dir` when it holds one.
-        overwrite: delete the run in `run_dir` first.
-        strategy: the `tf.distribute` strategy, one of `STRATEGIES`; multiworker reads
-            TF_CONFIG.
-        tpu: TPU name or address for `strategy="tpu"`.
-        export: export the EMA generator as a SavedModel at the end.
-        deterministic: enable TensorFlow op determinism.
-        dry_run: resolve and print the config, build the models, then stop.
+    `run_dir` None means `runs/<preset>` (`run_dir_of`).
     """
 
-    run_dir: str | None = None
-    resume: bool = True
-    overwrite: bool = False
-    strategy: str = "default"
-    tpu: str | None = None
-    export: bool = True
-    deterministic: bool = False
-    dry_run: bool = False
+    run_dir: str | None = _option(None, "Run directory (config, checkpoints, logs, samples).")
+    resume: bool = _option(True, "Continue the run in --run_dir when it holds one.")
+    overwrite: bool = _option(False, "Delete an existing --run_dir first.")
+    strategy: str = _option("default", "tf.distribute strategy; multiworker reads TF_CONFIG.")
+    tpu: str | None = _option(None, "TPU name or address for --strategy=tpu.")
+    export: bool = _option(True, "Export the EMA generator as a SavedModel at the end.")
+    deterministic: bool = _option(False, "Enable TensorFlow op determinism.")
+    dry_run: bool = _option(False, "Resolve and print the config, build the models, exit.")
 
     def __post_init__(self):
         if self.strategy not in STRATEGIES:
@@ -65,29 +60,16 @@ class RunOptions:
 
 
 def define_run_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
-    """Defines one flag per `RunOptions` field, with its default.
+    """Defines one flag per `RunOptions` field, of its name, type, default and help.
 
     Args:
         flag_values: where to define them (absl's global `FLAGS` by default).
     """
-    define = dict(flag_values=flag_values)
-    flags.DEFINE_string(
-        "run_dir", None, "Run directory (config, checkpoints, logs, samples).", **define
-    )
-    flags.DEFINE_bool("resume", True, "Continue the run in --run_dir when it holds one.", **define)
-    flags.DEFINE_bool("overwrite", False, "Delete an existing --run_dir first.", **define)
-    flags.DEFINE_enum(
-        "strategy",
-        "default",
-        list(STRATEGIES),
-        "tf.distribute strategy; multiworker reads TF_CONFIG.",
-        **define,
-    )
-    flags.DEFINE_string("tpu", None, "TPU name or address for --strategy=tpu.", **define)
-    flags.DEFINE_bool(
-        "export", True, "Export the EMA generator as a SavedModel at the end.", **define
-    )
-    flags.DEFINE_bool("deterministic", False, "Enable TensorFlow op determinism.", **define)
-    flags.DEFINE_bool(
-        "dry_run", False, "Resolve and print the config, build the models, exit.", **define
-    )
+    for field in dataclasses.fields(RunOptions):
+        name, default, help = field.name, field.default, field.metadata["help"]
+        if name == "strategy":
+            flags.DEFINE_enum(name, default, STRATEGIES, help, flag_values=flag_values)
+        elif field.type is bool:
+            flags.DEFINE_bool(name, default, help, flag_values=flag_values)
+        else:
+            flags.DEFINE_string(name, default, help, flag_values=flag_values)

@@ -16,7 +16,7 @@ import tensorflow as tf
 from keras_models import devices, recipes
 from keras_models.run_dir import RunDirectory, RunDirError
 from tests.helpers import tfds_local
-from tests.helpers.runs import ROOT, TINY, checkpoint_values, run_train
+from tests.helpers.runs import ROOT, TINY, checkpoint_values, run_in_process, run_train
 
 # --- presets ---------------------------------------------------------------------------
 
@@ -130,6 +130,7 @@ def test_a_tfds_dataset_not_prepared_locally_exits_2_at_once(tmp_path, capsys):
 
 
 def test_tiny_run_writes_its_outputs_and_the_export_generates_in_a_fresh_process(tmp_path):
+    # One short end-to-end run of each command: train, then generate and nearest.
     run_dir = tmp_path / "run"
     result = run_train(
         *TINY,
@@ -181,6 +182,11 @@ def test_tiny_run_writes_its_outputs_and_the_export_generates_in_a_fresh_process
     for bad, message in (("--truncation=0", "truncation > 0"), ("--label=3", "no label")):
         result = run_train("generate", export, bad, f"--output={tmp_path / 'bad.png'}")
         assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]
+    # nearest: 8 samples, each beside its 4 nearest training images.
+    nearest = tmp_path / "nearest.png"
+    result = run_train("nearest", f"--run_dir={run_dir}", f"--output={nearest}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert Image.open(nearest).size == (5 * 32, 8 * 32)
 
 
 def test_interrupted_and_resumed_run_ends_bitwise_equal_even_from_a_corrupt_checkpoint(tmp_path):
@@ -228,7 +234,7 @@ def test_bad_input_exits_2_with_a_clear_message_before_training(tmp_path, args, 
     args = [a.replace("EMPTY", str(empty)).replace("BROKEN", str(broken)) for a in args]
     if not any(a.startswith("--run_dir") for a in args):
         args.append(f"--run_dir={tmp_path / 'run'}")
-    result = run_train(*args, "--steps=2")
+    result = run_in_process(*args, "--steps=2")  # train.py itself: test_config, the lock test
     assert result.returncode == 2, result.stderr[-2000:]
     assert re.search(message, result.stderr), result.stderr[-2000:]
     assert "Traceback" not in result.stderr and "on_error" not in result.stderr
@@ -239,7 +245,7 @@ def test_existing_run_is_not_overwritten_and_incompatible_resume_is_refused(tmp_
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     (run_dir / "keep.txt").write_text("precious")
-    result = run_train(*TINY, f"--run_dir={run_dir}", "--steps=2")
+    result = run_in_process(*TINY, f"--run_dir={run_dir}", "--steps=2")
     assert result.returncode == 2 and "--overwrite" in result.stderr
     assert "--resume" not in result.stderr  # --resume (the default) gives this same error
     assert (run_dir / "keep.txt").read_text() == "precious"
@@ -247,7 +253,7 @@ def test_existing_run_is_not_overwritten_and_incompatible_resume_is_refused(tmp_
     config = recipes.resolve("demo", {"width": 2, "resolution": 32})
     (run_dir / "keep.txt").unlink()
     (run_dir / "config.json").write_text(json.dumps({**config.to_dict(), "resolution": 64}))
-    result = run_train(*TINY, f"--run_dir={run_dir}", "--steps=2")
+    result = run_in_process(*TINY, f"--run_dir={run_dir}", "--steps=2")
     assert result.returncode == 2
     assert "resolution: 64 -> 32" in result.stderr
 
