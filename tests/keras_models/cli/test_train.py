@@ -129,9 +129,13 @@ def test_a_tfds_dataset_not_prepared_locally_exits_2_at_once(tmp_path, capsys):
 # --- end to end ------------------------------------------------------------------------
 
 
-def test_tiny_run_writes_its_outputs_and_the_export_generates_in_a_fresh_process(tmp_path):
-    # One short end-to-end run of each command: train, then generate and nearest.
-    run_dir = tmp_path / "run"
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """`(run_dir, result)` of one tiny run with every output, in a run directory whose
+    lock a killed process left (shared: a run is the slow part of these tests)."""
+    run_dir = tmp_path_factory.mktemp("tiny") / "run"
+    run_dir.mkdir()
+    (run_dir / "train.lock").write_text(f"999999 {socket.gethostname()}")  # a dead process
     result = run_train(
         *TINY,
         f"--run_dir={run_dir}",
@@ -142,6 +146,14 @@ def test_tiny_run_writes_its_outputs_and_the_export_generates_in_a_fresh_process
         "--metrics=fid,kid,pr",  # no Inception weights: the offline emoji extractor
         "--num_fid_images=32",
     )
+    return run_dir, result
+
+
+def test_tiny_run_writes_its_outputs_and_the_export_generates_in_a_fresh_process(
+    tiny_run, tmp_path
+):
+    # One short end-to-end run of each command: train, then generate and nearest.
+    run_dir, result = tiny_run
     assert result.returncode == 0, result.stderr[-3000:]
     config = json.loads((run_dir / "config.json").read_text())
     assert config["steps"] == 4 and config["width"] == 2
@@ -448,11 +460,8 @@ def test_start_up_prints_a_summary_without_native_log_lines(tmp_path):
     assert re.search(r"^I\d{4} ", result.stderr, re.M), result.stderr[-3000:]
 
 
-def test_warnings_print_as_one_line_without_the_library_source(tmp_path):
-    run_dir = tmp_path / "run"
-    run_dir.mkdir()
-    (run_dir / "train.lock").write_text(f"999999 {socket.gethostname()}")  # a dead process
-    result = run_train(*TINY, f"--run_dir={run_dir}", "--steps=2")
+def test_warnings_print_as_one_line_without_the_library_source(tiny_run):
+    run_dir, result = tiny_run  # its lock was left by a process that no longer runs
     assert result.returncode == 0, result.stderr[-3000:]
     taken_over = f"UserWarning: Taking over the lock {run_dir / 'train.lock'} of process 999999"
     lines = result.stderr.splitlines()

@@ -4,6 +4,7 @@ and the command line's entry points (console script, --help)."""
 import configparser
 import importlib
 import json
+import subprocess
 import sys
 
 import pytest
@@ -89,3 +90,18 @@ def test_help_lists_the_runs_own_flags(program, monkeypatch, capsys):
     for flag in ("--preset", "--run_dir", "--[no]resume", "--export_dir", "--steps"):
         assert f"  {flag}:" in out, out[-3000:]
     assert "tf-diffaug-train --preset=demo --run_dir=runs/demo" in out
+
+
+def test_importing_the_package_loads_no_tensorflow_before_the_cli_sets_up_its_logging():
+    # So that `keras_models.cli.main` filters TensorFlow's C++ start-up lines, whichever
+    # entry point (console script or train.py) imports it.
+    script = (
+        "import sys, keras_models, keras_models.cli;"
+        "assert 'tensorflow' not in sys.modules, sorted(sys.modules);"
+        "from keras_models import GAN, NonFiniteGuard, AdaptiveStrength, biggan;"
+        "assert keras_models.GAN is GAN and 'GAN' in dir(keras_models)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
