@@ -68,7 +68,7 @@ def main(argv: list[str]) -> None:
     try:
         if command not in COMMANDS or len(argv) > 2:
             raise UsageError(f"Unknown command {argv[1:]}. Commands: {', '.join(COMMANDS)}.")
-        sampling = dict(export_dir=FLAGS.export_dir, output=FLAGS.output, seed=FLAGS.seed or 0)
+        common = dict(export_dir=FLAGS.export_dir, output=FLAGS.output, seed=FLAGS.seed or 0)
         if command == "generate":
             return commands.generate(
                 run_dir=FLAGS.run_dir,
@@ -77,10 +77,10 @@ def main(argv: list[str]) -> None:
                 interpolate=FLAGS.interpolate,
                 label=FLAGS.label,
                 output_dir=FLAGS.output_dir,
-                **sampling,
+                **common,
             )
         if command == "nearest":
-            return commands.nearest(run_dir=FLAGS.run_dir, label=FLAGS.label, **sampling)
+            return commands.nearest(run_dir=FLAGS.run_dir, label=FLAGS.label, **common)
         training = Training(config_from_flags(), options.RunOptions.from_flags(FLAGS))
     except INPUT_ERRORS as error:
         exit_with_error(error, status=2)

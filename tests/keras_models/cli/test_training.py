@@ -12,8 +12,8 @@ import tensorflow as tf
 from absl import flags
 
 from keras_models import recipes
-from keras_models.cli import RunOptions, Training, UsageError, train
-from tests.helpers.runs import ROOT
+from keras_models.cli import RunOptions, Training, TrainingError, UsageError, train
+from tests.helpers.runs import ROOT, run_in_process
 
 # tests.helpers.runs.TINY as config fields.
 TINY_CONFIG = {
@@ -105,3 +105,16 @@ def test_importing_the_package_loads_no_tensorflow_before_the_cli_sets_up_its_lo
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300
     )
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_the_command_line_exits_1_when_a_started_run_cannot_go_on(monkeypatch, tmp_path):
+    # What Training raises for a diverged run or unwritable outputs (the slow end-to-end
+    # test of test_train.py diverges for real).
+    def cannot_go_on(self):
+        raise TrainingError("training diverged at step 4: d_loss is not finite.")
+
+    monkeypatch.setattr(Training, "run", cannot_go_on)
+    result = run_in_process("--preset=demo", f"--run_dir={tmp_path / 'run'}", "--steps=2")
+    assert result.returncode == 1
+    assert "error: training diverged at step 4: d_loss is not finite." in result.stderr
+    assert "Traceback" not in result.stderr
