@@ -1,17 +1,17 @@
-"""The training configuration: one typed record for train.py, the recipes and resume.
+"""The training configuration's schema: one typed record for the CLI, the recipes and resume.
 
 `TrainConfig` is a frozen dataclass. Each field declares, in one place (`option`), its
 default, its help text, how it is validated and whether a resumed run may change it:
 
-- train.py's command-line flags are generated from the fields (`define_flags`): every
-  field is a flag of the same name, and a flag given on the command line overrides the
-  recipe (`flag_overrides`);
+- the command line's flags are generated from the fields (`keras_models.cli.flags`):
+  every field is a flag of the same name, and a flag given on the command line
+  overrides the recipe;
 - the recipes (`keras_models.recipes`) fill it, in increasing priority: the defaults
   below, the backbone preset's training settings, the recipe, the flags;
 - the run directory (`keras_models.run_dir`) writes it to `config.json` and, on resume,
   compares exactly the fields that are not `resumable`;
 - constructing it validates every field (type, range, choices) and their combination,
-  and raises `ConfigError` listing every problem: train.py exits with status 2 before
+  and raises `ConfigError` listing every problem: the CLI exits with status 2 before
   anything is written.
 
 Adding an option is one `option(...)` line here.
@@ -22,8 +22,9 @@ import math
 import operator
 import types
 import typing
-
-from absl import flags
+import warnings
+from collections.abc import Callable
+from typing import Any
 
 from keras_models.families import FAMILIES
 from tf_diffaug.augment import parse_policy
@@ -37,17 +38,17 @@ class ConfigError(ValueError):
 
 
 def option(
-    default,
-    help,
+    default: Any,
+    help: str,
     *,
-    resumable=False,
-    choices=None,
-    minimum=None,
-    maximum=None,
-    above=None,
-    below=None,
-    check=None,
-):
+    resumable: bool = False,
+    choices: tuple | None = None,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    above: float | None = None,
+    below: float | None = None,
+    check: Callable[[Any], None] | None = None,
+) -> Any:
     """A `TrainConfig` field: its default, flag help, validation and resume rule.
 
     Args:
@@ -62,6 +63,9 @@ def option(
         minimum, maximum: inclusive bounds.
         above, below: exclusive bounds.
         check: `value -> None`, raising `ValueError` for what bounds cannot express.
+
+    Returns:
+        A `dataclasses.field` carrying these in its metadata.
     """
     bounds = {">=": minimum, ">": above, "<=": maximum, "<": below}
     metadata = {
@@ -303,18 +307,24 @@ class TrainConfig:
             )
         return problems
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """The fields as a JSON-able dict (what `config.json` holds)."""
         return dataclasses.asdict(self)
 
-    def select(self, *names):
+    def select(self, *names: str) -> dict[str, Any]:
         """`{name: value}` of the named fields, e.g. as keyword arguments of an API whose
         argument names are the field names."""
         return {name: getattr(self, name) for name in names}
 
     @classmethod
-    def from_dict(cls, values):
+    def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
         """A validated config from a dict of field values (missing ones: defaults).
+
+        Args:
+            values: `{field name: value}`, e.g. a run's `config.json`.
+
+        Returns:
+            The config.
 
         Raises:
             ConfigError: for unknown keys or invalid values.
@@ -327,11 +337,19 @@ class TrainConfig:
         return cls(**values)
 
     @property
-    def total_steps(self):
+    def images_per_step(self) -> int:
+        """Real images one train step reads (and shows D): one global batch per D step.
+
+        The dataset is batched by it; `GAN` splits each batch into its D steps' parts.
+        """
+        return self.batch_size * self.d_steps_per_g_step
+
+    @property
+    def total_steps(self) -> int:
         """Training steps: `steps`, or `kimg` over the images one step shows D."""
         if self.steps is not None:
             return self.steps
-        return math.ceil(self.kimg * 1000 / (self.batch_size * self.d_steps_per_g_step))
+        return math.ceil(self.kimg * 1000 / self.images_per_step)
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
@@ -340,8 +358,8 @@ RESUMABLE_FIELDS = frozenset(name for name, f in FIELDS.items() if f.metadata["r
 _TYPES = typing.get_type_hints(TrainConfig)
 
 
-def _allowed_types(name):
-    """The types a field's annotation allows, e.g. (int, NoneType) for `int | None`."""
+def allowed_types(name: str) -> tuple[type, ...]:
+    """The types field `name`'s annotation allows, e.g. (int, NoneType) for `int | None`."""
     hint = _TYPES[name]
     is_union = typing.get_origin(hint) in (typing.Union, types.UnionType)
     return typing.get_args(hint) if is_union else (hint,)
@@ -358,8 +376,8 @@ def _type_matches(value, allowed):
 _COMPARE = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
 
 
-def _choices_text(field):
-    """The choices as the command line spells them ("true", not "True")."""
+def choices_text(field: dataclasses.Field) -> str:
+    """A field's choices as the command line spells them ("true", not "True")."""
     shown = (str(c).lower() if isinstance(c, bool) else str(c) for c in field.metadata["choices"])
     return ", ".join(shown)
 
@@ -368,14 +386,14 @@ def _field_problem(config, field):
     """The Keras-style sentence saying what is wrong with one field, or None."""
     name, meta = field.name, field.metadata
     value = getattr(config, name)
-    allowed = _allowed_types(name)
+    allowed = allowed_types(name)
     if value is None:
         return None if type(None) in allowed else f"Expected a value for {name}. Received: None."
     if not _type_matches(value, allowed):
         expected = " or ".join(t.__name__ for t in allowed if t is not type(None))
         return f"Expected {name} of type {expected}. Received: {name}={value!r}."
     if meta["choices"] is not None and value not in meta["choices"]:
-        return f"Expected {name} in {{{_choices_text(field)}}}. Received: {name}={value!r}."
+        return f"Expected {name} in {{{choices_text(field)}}}. Received: {name}={value!r}."
     for op, bound in meta["bounds"].items():
         if not _COMPARE[op](value, bound):
             return f"Expected {name} {op} {bound}. Received: {name}={value!r}."
@@ -387,81 +405,19 @@ def _field_problem(config, field):
     return None
 
 
-# --- command-line flags -----------------------------------------------------------------
+# Moved to keras_models.cli.flags: the old names stay importable from here for one release.
+_MOVED_TO_CLI = ("define_flags", "flag_overrides")
 
 
-class _FloatOrAdaptiveParser(flags.ArgumentParser):
-    """A float, or the word adaptive."""
-
-    def parse(self, argument):
-        if isinstance(argument, str) and argument.strip().lower() == "adaptive":
-            return "adaptive"
-        try:
-            return float(argument)
-        except ValueError:
-            raise ValueError(f"Expected a float or adaptive. Received: {argument!r}") from None
-
-    def flag_type(self):
-        return "float or adaptive"
-
-
-class _BoolOrAutoParser(flags.BooleanParser):
-    """true / false (like a boolean flag, so `--name` and `--noname` work) or auto."""
-
-    def parse(self, argument):
-        if isinstance(argument, str) and argument.strip().lower() == "auto":
-            return "auto"
-        return super().parse(argument)
-
-    def flag_type(self):
-        return "bool or auto"
-
-
-_PARSERS = {
-    (bool,): flags.BooleanParser,
-    (int,): flags.IntegerParser,
-    (float,): flags.FloatParser,
-    (str,): flags.ArgumentParser,
-    (bool, str): _BoolOrAutoParser,
-    (float, str): _FloatOrAdaptiveParser,
-}
-
-
-def _flag_help(field):
-    meta = field.metadata
-    parts = [meta["help"]]
-    if meta["choices"] is not None:
-        parts.append(f"One of: {_choices_text(field)}.")
-    if meta["bounds"]:
-        parts.append(
-            "Must be " + " and ".join(f"{op} {b}" for op, b in meta["bounds"].items()) + "."
+def __getattr__(name: str) -> Any:
+    if name in _MOVED_TO_CLI:
+        warnings.warn(
+            f"keras_models.config.{name} moved to keras_models.cli.flags.{name}; the old "
+            "name will be removed in the next release.",
+            DeprecationWarning,
+            stacklevel=2,
         )
-    return " ".join(parts)
+        from keras_models.cli import flags
 
-
-def define_flags(flag_values=flags.FLAGS):
-    """Defines one flag per `TrainConfig` field, of the field's type and name.
-
-    Every flag defaults to None (the recipe's value); `flag_overrides` returns the
-    ones given on the command line. Values are only parsed by type here: ranges and
-    choices are checked by `TrainConfig`.
-    """
-    for name, field in FIELDS.items():
-        allowed = tuple(t for t in _allowed_types(name) if t is not type(None))
-        parser = _PARSERS[allowed]()
-        flags.DEFINE_flag(
-            flags.Flag(
-                parser,
-                flags.ArgumentSerializer(),
-                name,
-                None,
-                _flag_help(field),
-                boolean=bool in allowed,
-            ),
-            flag_values,
-        )
-
-
-def flag_overrides(flag_values=flags.FLAGS):
-    """The config fields given on the command line, as `{name: value}`."""
-    return {name: flag_values[name].value for name in FIELDS if flag_values[name].present}
+        return getattr(flags, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

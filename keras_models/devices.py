@@ -1,14 +1,27 @@
 """Where training runs: the `tf.distribute` strategy, and whether XLA and bfloat16 pay there."""
 
 import os
+from typing import NamedTuple
 
 import tensorflow as tf
 
 
-def make_strategy(name, tpu=None):
-    """The `tf.distribute` strategy "default", "mirrored", "multiworker" (configured by
-    TF_CONFIG) or "tpu" (`tpu`: its name or address). Call it before any other
-    TensorFlow op: multi-worker collectives are configured at creation."""
+def make_strategy(name: str, tpu: str | None = None) -> tf.distribute.Strategy:
+    """The `tf.distribute` strategy of a name.
+
+    Call it before any other TensorFlow op: multi-worker collectives are configured at
+    creation.
+
+    Args:
+        name: "default", "mirrored", "multiworker" (configured by TF_CONFIG) or "tpu".
+        tpu: the TPU's name or address, for "tpu".
+
+    Returns:
+        The strategy.
+
+    Raises:
+        ValueError: "multiworker" without TF_CONFIG in the environment.
+    """
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
     if name == "multiworker":
@@ -30,13 +43,20 @@ def make_strategy(name, tpu=None):
 NATIVE_BFLOAT16_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
-def accelerators():
+def accelerators() -> list[tf.config.LogicalDevice]:
     """The logical GPU/TPU devices (after `make_strategy`, a TPU's too)."""
     return [d for d in tf.config.list_logical_devices() if d.device_type != "CPU"]
 
 
-def jit_reason(jit_compile):
-    """Why the train step is (not) compiled with XLA, for the start-up summary."""
+def jit_reason(jit_compile: bool | str) -> str:
+    """Why the train step is (not) compiled with XLA, for the start-up summary.
+
+    Args:
+        jit_compile: `TrainConfig.jit_compile` (True, False or "auto").
+
+    Returns:
+        E.g. "auto: GPU found" or "--jit_compile=false".
+    """
     if jit_compile != "auto":
         return f"--jit_compile={str(jit_compile).lower()}"
     found = accelerators()
@@ -45,9 +65,13 @@ def jit_reason(jit_compile):
     return "auto: no GPU or TPU, and on CPU graph mode is faster"
 
 
-def native_bfloat16_flags(cpuinfo="/proc/cpuinfo"):
+def native_bfloat16_flags(cpuinfo: str = "/proc/cpuinfo") -> list[str]:
     """The CPU's native bfloat16 instruction sets (e.g. ["avx512_bf16"]); [] when it has
-    none or the file is not there (not Linux)."""
+    none or the file is not there (not Linux).
+
+    Args:
+        cpuinfo: the file listing the CPU's flags.
+    """
     try:
         with open(cpuinfo) as f:
             flags = next(
@@ -58,7 +82,16 @@ def native_bfloat16_flags(cpuinfo="/proc/cpuinfo"):
     return [flag for flag in NATIVE_BFLOAT16_FLAGS if flag in flags]
 
 
-def resolve_precision(mixed_precision, cpuinfo="/proc/cpuinfo"):
+class Precision(NamedTuple):
+    """A Keras dtype policy and why it was chosen."""
+
+    policy: str
+    """The Keras dtype policy name, e.g. "mixed_bfloat16"."""
+    reason: str
+    """Why, for the start-up summary, e.g. "auto: CPU without native bfloat16"."""
+
+
+def resolve_precision(mixed_precision: str, cpuinfo: str = "/proc/cpuinfo") -> Precision:
     """The Keras dtype policy for `--mixed_precision` and why, for the start-up summary.
 
     "auto" is "mixed_bfloat16" (float32 weights and optimizer state, bfloat16
@@ -66,15 +99,19 @@ def resolve_precision(mixed_precision, cpuinfo="/proc/cpuinfo"):
     oneDNN's convolutions run about twice as fast as in float32, and "float32" (the
     authors' precision) elsewhere: on GPU/TPU and on CPUs without them.
 
+    Args:
+        mixed_precision: `TrainConfig.mixed_precision`: "auto" or a policy name.
+        cpuinfo: the file listing the CPU's flags.
+
     Returns:
-        (policy name, reason).
+        The policy and why.
     """
     if mixed_precision != "auto":
-        return mixed_precision, f"--mixed_precision={mixed_precision}"
+        return Precision(mixed_precision, f"--mixed_precision={mixed_precision}")
     found = accelerators()
     if found:
-        return "float32", f"auto: {found[0].device_type} found"
+        return Precision("float32", f"auto: {found[0].device_type} found")
     flags = native_bfloat16_flags(cpuinfo)
     if flags:
-        return "mixed_bfloat16", f"auto: CPU with native bfloat16 ({flags[0]})"
-    return "float32", "auto: CPU without native bfloat16"
+        return Precision("mixed_bfloat16", f"auto: CPU with native bfloat16 ({flags[0]})")
+    return Precision("float32", "auto: CPU without native bfloat16")

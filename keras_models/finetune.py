@@ -43,8 +43,11 @@ def _networks(gan):
     return weights
 
 
-def find_source(path):
+def find_source(path: str) -> tuple[str, str]:
     """The checkpoint prefix or `.weights.h5` file that `path` names.
+
+    Args:
+        path: a run directory, a checkpoint prefix or a `.weights.h5` file.
 
     Returns:
         `(kind, file)`: kind "checkpoint" (file a checkpoint prefix) or "weights".
@@ -153,7 +156,7 @@ def _check_shapes(network, names, shapes, source_shapes, path):
     )
 
 
-def load_initial_weights(gan, path):
+def load_initial_weights(gan: GAN, path: str) -> str:
     """Copies the G, D and EMA G weights of the trained GAN at `path` into `gan`.
 
     Args:

@@ -19,12 +19,14 @@ gan.fit(
 import contextlib
 import sys
 import time
+from collections.abc import Callable, Sequence
+from typing import TextIO
 
 import keras
 import numpy as np
 
 
-def format_duration(seconds):
+def format_duration(seconds: float) -> str:
     """Seconds as `1h02m`, `4m05s` or `37s` (rounded down to the shown unit)."""
     seconds = int(seconds)
     hours, rest = divmod(seconds, 3600)
@@ -68,7 +70,7 @@ class TrainingProgress(keras.callbacks.Callback):
 
     Args:
         images_per_step: real images D sees per train step, over all replicas: the
-            global batch (`batch_size * d_steps_per_g_step` for a `GAN` batched so).
+            global batch (`TrainConfig.images_per_step` for a `GAN` batched so).
         total_steps: the run's total steps, or None for `epochs * steps_per_epoch` of
             `fit` (unknown, with no ETA, when `fit` does not know its steps per epoch).
         initial_step: the step the run starts at, or None for the model's
@@ -83,14 +85,14 @@ class TrainingProgress(keras.callbacks.Callback):
 
     def __init__(
         self,
-        images_per_step,
-        total_steps=None,
-        initial_step=None,
-        every_n_steps=100,
-        metrics=None,
-        stream=None,
-        interactive=None,
-        clock=time.monotonic,
+        images_per_step: int,
+        total_steps: int | None = None,
+        initial_step: int | None = None,
+        every_n_steps: int = 100,
+        metrics: Sequence[str] | None = None,
+        stream: TextIO | None = None,
+        interactive: bool | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ):
         super().__init__()
         if images_per_step < 1:
@@ -156,7 +158,7 @@ class TrainingProgress(keras.callbacks.Callback):
         if self.progbar is not None and not self._bar_done:
             self._update_bar(finalize=True)  # ends the bar's line when stopped early
 
-    def seconds_per_step(self):
+    def seconds_per_step(self) -> float | None:
         """Seconds per step after the build step, or None before a second step."""
         if self._built_at is None or self.step == self._built_step:
             return None

@@ -8,18 +8,29 @@ as benchmarks/ablation.py); `write_augmentation_preview` shows what D sees of th
 
 import json
 import os
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 import tf_diffaug
 from keras_models.callbacks import image_grid, save_png
+from keras_models.config import TrainConfig
+from keras_models.run_dir import RunDirectory
 from tf_diffaug.augment import parse_policy
 
 # What `MetricEvaluator` records of an adaptive strength beside the metrics.
 STRENGTH_LOGS = ("augment_p", "r_t")
 
 
-def write_report(run_dir, config, history, evaluations=(), overfitting=(), initial_weights=None):
+def write_report(
+    run_dir: RunDirectory,
+    config: TrainConfig,
+    history: dict[str, list[float]],
+    evaluations: Sequence[dict[str, Any]] = (),
+    overfitting: Sequence[dict[str, Any]] = (),
+    initial_weights: str | None = None,
+) -> None:
     """Writes `report.md` and `report.json` of a finished run.
 
     Args:
@@ -97,10 +108,14 @@ def write_report(run_dir, config, history, evaluations=(), overfitting=(), initi
         json.dump(report, f, indent=1, default=float)
 
 
-def strength_history(metrics_path):
+def strength_history(metrics_path: str) -> list[dict[str, float]]:
     """`{"step", "augment_p", "r_t"}` records of a run's `metrics.jsonl` (the whole run,
     across resumes; a step evaluated again after a resume counts once, as last
-    written), or [] without an adaptive strength."""
+    written), or [] without an adaptive strength.
+
+    Args:
+        metrics_path: the run's `metrics.jsonl`.
+    """
     if not os.path.exists(metrics_path):
         return []
     by_step = {}
@@ -112,10 +127,19 @@ def strength_history(metrics_path):
     return [by_step[step] for step in sorted(by_step)]
 
 
-def write_augmentation_preview(path, images, policy, seed, count=8):
-    """A PNG of `count` real images (first row), then one row per op of the policy and a
-    last row with the whole policy: what D sees of the training data. Nothing without
-    a policy."""
+def write_augmentation_preview(
+    path: str, images: np.ndarray, policy: str, seed: int, count: int = 8
+) -> None:
+    """Writes what D sees of the training data, as a PNG; nothing without a policy.
+
+    Args:
+        path: the PNG's path.
+        images: real images, NHWC in [-1, 1].
+        policy: the DiffAugment policy.
+        seed: seed of the augmentation's draws.
+        count: images per row: the first row shows them as they are, then one row per
+            op of the policy and a last row with the whole policy.
+    """
     ops = parse_policy(policy)
     if not ops:
         return

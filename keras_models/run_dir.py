@@ -30,13 +30,12 @@ import os
 import shutil
 import socket
 import warnings
+from typing import TYPE_CHECKING, Any
 
-from keras_models.config import FIELDS, RESUMABLE_FIELDS
+from keras_models.config import FIELDS, RESUMABLE_FIELDS, TrainConfig
 
-# The config fields that may change between a run and its resumption (lengths, learning
-# rates, schedules, outputs, speed); every other field must match, or the checkpoint would
-# not fit the model or data.
-RESUMABLE_KEYS = RESUMABLE_FIELDS
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 
 class RunDirError(ValueError):
@@ -50,7 +49,7 @@ class RunDirectory:
         path: the run directory.
     """
 
-    def __init__(self, path):
+    def __init__(self, path: str):
         self.path = os.path.abspath(path)
         join = lambda name: os.path.join(self.path, name)
         self.checkpoints, self.logs, self.samples, self.export = (
@@ -66,13 +65,14 @@ class RunDirectory:
         )
         self.lock_path = join("train.lock")
 
-    def saved_config(self):
+    def saved_config(self) -> dict[str, Any] | None:
+        """The saved `config.json` as a dict, or None when the directory holds no run."""
         if not os.path.exists(self.config_path):
             return None
         with open(self.config_path) as f:
             return json.load(f)
 
-    def prepare(self, config, *, resume, overwrite):
+    def prepare(self, config: TrainConfig, *, resume: bool, overwrite: bool) -> bool:
         """Creates (or checks, to resume) the directory before any training starts.
 
         Args:
@@ -140,7 +140,7 @@ class RunDirectory:
         self.write_config(config)
         return resuming
 
-    def lock(self):
+    def lock(self) -> None:
         """Takes `train.lock` for this process, creating the directory if need be.
 
         Raises:
@@ -185,12 +185,12 @@ class RunDirectory:
         except FileNotFoundError:  # released meanwhile
             return ""
 
-    def unlock(self):
+    def unlock(self) -> None:
         """Releases `train.lock` if this process holds it."""
         if self._lock_holder() == f"{os.getpid()} {socket.gethostname()}":
             os.remove(self.lock_path)
 
-    def drop_metrics_after(self, step):
+    def drop_metrics_after(self, step: int) -> None:
         """Removes the `metrics.jsonl` rows of steps after `step` (the checkpoint a run
         resumes from), which the resumed run measures again."""
         if not os.path.exists(self.metrics_path):
@@ -205,10 +205,19 @@ class RunDirectory:
             os.replace(temp, self.metrics_path)
 
     @staticmethod
-    def check_compatible(saved, config):
-        """Raises `RunDirError` when a non-resumable field of `config` (a `TrainConfig`)
-        differs from the `saved` config dict. A field the saved run predates counts as
-        its default, so that adding a field keeps older runs resumable."""
+    def check_compatible(saved: dict[str, Any], config: TrainConfig) -> None:
+        """Checks that a run saved with `saved` may resume as `config`.
+
+        A field the saved run predates counts as its default, so that adding a field
+        keeps older runs resumable.
+
+        Args:
+            saved: the saved run's config dict (`config.json`).
+            config: the resuming run's config.
+
+        Raises:
+            RunDirError: a non-resumable field of `config` differs from `saved`.
+        """
         compared = {
             name: (_saved_value(saved, name, field.default), getattr(config, name))
             for name, field in FIELDS.items()
@@ -222,7 +231,8 @@ class RunDirectory:
                 "Use the original flags, or --overwrite / another --run_dir to start afresh."
             )
 
-    def write_config(self, config):
+    def write_config(self, config: TrainConfig) -> None:
+        """Writes `config` to `config.json` atomically."""
         temp = self.config_path + ".tmp"
         with open(temp, "w") as f:
             json.dump(config.to_dict(), f, indent=2, sort_keys=True)
@@ -248,8 +258,16 @@ def _running(pid):
     return True
 
 
-def restore_latest(manager, checkpoint):
-    """Restores the newest readable checkpoint of `manager`; returns its path or None."""
+def restore_latest(
+    manager: "tf.train.CheckpointManager", checkpoint: "tf.train.Checkpoint"
+) -> str | None:
+    """Restores the newest readable checkpoint of `manager` into `checkpoint`.
+
+    A checkpoint that cannot be read is skipped, with a warning.
+
+    Returns:
+        The restored checkpoint's path, or None when none could be read.
+    """
     for path in reversed(manager.checkpoints):
         try:
             checkpoint.restore(path).assert_existing_objects_matched()

@@ -1,5 +1,8 @@
-"""train.py in a subprocess at a tiny size, and what its checkpoints hold."""
+"""train.py in a subprocess (or the command line in this process) at a tiny size, and
+what its checkpoints hold."""
 
+import contextlib
+import io
 import os
 import pathlib
 import subprocess
@@ -32,6 +35,23 @@ def run_train(*args, env=None, timeout=600):
         cwd=ROOT,
         env={k: v for k, v in env.items() if v is not None},
     )
+
+
+def run_in_process(*args):
+    """The command line on `args` in this process (no TensorFlow start-up per call),
+    reported as `run_train` reports a subprocess: exit status, stdout and stderr."""
+    from keras_models.cli import main
+
+    argv = ["train.py", *args]
+    out, err = io.StringIO(), io.StringIO()
+    main.FLAGS.unparse_flags()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main.main(main.parse_flags(argv))
+            status = 0
+        except SystemExit as exit:
+            status = exit.code
+    return subprocess.CompletedProcess(argv, status, out.getvalue(), err.getvalue())
 
 
 def checkpoint_values(run_dir, step):

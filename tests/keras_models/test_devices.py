@@ -48,3 +48,5 @@ def test_an_explicit_precision_is_kept(tmp_path):
     path = cpuinfo(tmp_path, INTEL_SAPPHIRE_RAPIDS)
     for policy in ("float32", "mixed_float16", "mixed_bfloat16"):
         assert devices.resolve_precision(policy, path) == (policy, f"--mixed_precision={policy}")
+    precision = devices.resolve_precision("auto", path)
+    assert (precision.policy, precision.reason) == precision  # a named (policy, reason)

@@ -12,7 +12,7 @@ import tensorflow as tf
 from keras_models import biggan, finetune, recipes, stylegan2
 from keras_models.backbone import freeze_blocks
 from keras_models.gan import GAN
-from tests.helpers.runs import TINY, run_train
+from tests.helpers.runs import TINY, run_in_process, run_train
 
 BATCH = 4
 
@@ -241,8 +241,9 @@ def test_train_py_records_init_from_and_freeze_d(source_run, tmp_path):
 def test_train_py_refuses_a_bad_init_from_before_writing_anything(
     source_run, tmp_path, flags, message
 ):
-    run_dir = tmp_path / "refused"
-    result = run_train(*TINY_RUN, f"--run_dir={run_dir}", f"--init_from={source_run}", *flags)
+    run_dir = tmp_path / "refused"  # the command line in this process: no start-up per case
+    args = [*TINY_RUN, f"--run_dir={run_dir}", f"--init_from={source_run}", *flags]
+    result = run_in_process(*args)
     assert result.returncode == 2, result.stderr[-3000:]
     assert message in result.stderr
     assert not os.path.exists(run_dir)

@@ -1,36 +1,38 @@
-"""keras_models.config: one typed config makes the flags, fills from recipes, guards resume."""
+"""keras_models.config and keras_models.cli.flags: one typed config makes the flags, fills
+from recipes, guards resume."""
 
 import json
 import math
-import pathlib
-import subprocess
-import sys
 
 import pytest
 from absl import flags
 
-from keras_models import config, recipes
+from keras_models import recipes
+from keras_models.cli import flags as config_flags
 from keras_models.config import FIELDS, RESUMABLE_FIELDS, ConfigError, TrainConfig
 from keras_models.run_dir import RunDirectory, RunDirError
-
-ROOT = pathlib.Path(__file__).resolve().parents[3]
+from tests.helpers.runs import run_train
 
 
 @pytest.fixture()
 def flag_values():
     values = flags.FlagValues()
-    config.define_flags(values)
+    config_flags.define_flags(values)
     return values
 
 
 def test_every_field_is_a_flag_and_every_config_flag_a_field(flag_values):
     assert set(flag_values) == set(FIELDS)
-    import train  # noqa: F401 (defines its flags on the global FLAGS)
+    from keras_models.cli import main  # defines its flags on the global FLAGS
 
     by_module = flags.FLAGS.flags_by_module_dict()
-    assert {f.name for f in by_module["keras_models.config"]} == set(FIELDS)
-    # train.py's own flags say where and how to run, never what: none is a field.
-    assert not {f.name for f in by_module["train"]} & set(FIELDS)
+    assert {f.name for f in by_module["keras_models.cli.flags"]} == set(FIELDS)
+    # The CLI's own flags say where and how to run, never what: none is a field.
+    for module in main.FLAG_MODULES[1:]:
+        assert not {f.name for f in by_module[module.__name__]} & set(FIELDS)
+    assert {"run_dir", "resume", "strategy", "export_dir"} <= {
+        f.name for module in main.FLAG_MODULES[1:] for f in by_module[module.__name__]
+    }
 
 
 def test_flags_parse_to_typed_overrides_of_exactly_the_given_fields(flag_values):
@@ -49,7 +51,7 @@ def test_flags_parse_to_typed_overrides_of_exactly_the_given_fields(flag_values)
             "--policy=",
         ]
     )
-    assert config.flag_overrides(flag_values) == {
+    assert config_flags.flag_overrides(flag_values) == {
         "r1_interval": 16,
         "pl_weight": 2.0,
         "adam_beta_1": 0.5,
@@ -63,9 +65,20 @@ def test_flags_parse_to_typed_overrides_of_exactly_the_given_fields(flag_values)
     }
     for argv, value in ((["--jit_compile"], True), (["--nojit_compile"], False)):
         values = flags.FlagValues()
-        config.define_flags(values)
+        config_flags.define_flags(values)
         values(["train.py", *argv])
-        assert config.flag_overrides(values) == {"jit_compile": value}
+        assert config_flags.flag_overrides(values) == {"jit_compile": value}
+
+
+def test_the_flag_functions_stay_importable_from_config_for_one_release():
+    from keras_models import config
+
+    with pytest.warns(DeprecationWarning, match="moved to keras_models.cli.flags"):
+        assert config.define_flags is config_flags.define_flags
+    with pytest.warns(DeprecationWarning):
+        assert config.flag_overrides is config_flags.flag_overrides
+    with pytest.raises(AttributeError):
+        config.no_such_name  # noqa: B018
 
 
 def test_resume_compares_exactly_the_non_resumable_fields():
@@ -164,6 +177,7 @@ def test_recipes_resolve_to_the_papers_values():
     assert (cifar.conditional, cifar.resolution, cifar.adam_epsilon) == (True, 32, 1e-8)
     # The scripts' lengths: 1000 epochs of the full set, 5000 of a 10% / 20% subset.
     assert cifar.kimg == 50_000 and cifar.total_steps == math.ceil(50_000_000 / 200)
+    assert cifar.images_per_step == 200  # batch 50 for each of 4 D steps
     assert recipes.resolve("biggan_cifar10", {"percent": 10}).kimg == 25_000
     assert recipes.resolve("biggan_cifar10", {"percent": 20}).kimg == 50_000
     assert recipes.resolve("biggan_cifar100").kimg == 100_000  # 2000 epochs
@@ -201,16 +215,6 @@ def test_recipes_resolve_to_the_papers_values():
     # The backbone preset whose training entry applies is the one finally named.
     ffhq = recipes.resolve("stylegan2_cifar10", {"model_preset": "ffhq1024"})
     assert (ffhq.r1_interval, ffhq.pl_weight, ffhq.resolution) == (16, 2.0, 1024)
-
-
-def run_train(*args):
-    return subprocess.run(
-        [sys.executable, str(ROOT / "train.py"), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-    )
 
 
 def test_train_py_exits_2_on_invalid_values_before_writing_anything(tmp_path):

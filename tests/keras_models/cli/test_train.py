@@ -1,5 +1,7 @@
-"""train.py end to end: presets, run directory, exact resume, export/generate, bad input."""
+"""The command line (train.py) end to end: presets, run directory, exact resume,
+export/generate, bad input."""
 
+import concurrent.futures
 import json
 import os
 import re
@@ -15,7 +17,7 @@ import tensorflow as tf
 from keras_models import devices, recipes
 from keras_models.run_dir import RunDirectory, RunDirError
 from tests.helpers import tfds_local
-from tests.helpers.runs import ROOT, TINY, checkpoint_values, run_train
+from tests.helpers.runs import ROOT, TINY, checkpoint_values, run_in_process, run_train
 
 # --- presets ---------------------------------------------------------------------------
 
@@ -64,11 +66,11 @@ def test_lazy_regularization_leaves_adam_as_configured():
 
 
 def dry_run(*args):
-    """train.py's `main` on `args`, in this process; a usage error raises SystemExit(2)."""
-    import train
+    """The CLI's `main` on `args`, in this process; a usage error raises SystemExit(2)."""
+    from keras_models.cli import main
 
-    train.FLAGS.unparse_flags()
-    return train.main(train.FLAGS(["train.py", "--dry_run", *args]))
+    main.FLAGS.unparse_flags()
+    return main.main(main.FLAGS(["train.py", "--dry_run", *args]))
 
 
 # Every preset at its own size; ImageNet's full-size BigGAN takes 45-100 s to build on
@@ -128,8 +130,13 @@ def test_a_tfds_dataset_not_prepared_locally_exits_2_at_once(tmp_path, capsys):
 # --- end to end ------------------------------------------------------------------------
 
 
-def test_tiny_run_writes_its_outputs_and_the_export_generates_in_a_fresh_process(tmp_path):
-    run_dir = tmp_path / "run"
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """`(run_dir, result)` of one tiny run with every output, in a run directory whose
+    lock a killed process left (shared: a run is the slow part of these tests)."""
+    run_dir = tmp_path_factory.mktemp("tiny") / "run"
+    run_dir.mkdir()
+    (run_dir / "train.lock").write_text(f"999999 {socket.gethostname()}")  # a dead process
     result = run_train(
         *TINY,
         f"--run_dir={run_dir}",
@@ -140,6 +147,14 @@ def test_tiny_run_writes_its_outputs_and_the_export_generates_in_a_fresh_process
         "--metrics=fid,kid,pr",  # no Inception weights: the offline emoji extractor
         "--num_fid_images=32",
     )
+    return run_dir, result
+
+
+def test_tiny_run_writes_its_outputs_and_the_export_generates_in_a_fresh_process(
+    tiny_run, tmp_path
+):
+    # One short end-to-end run of each command: train, then generate and nearest.
+    run_dir, result = tiny_run
     assert result.returncode == 0, result.stderr[-3000:]
     config = json.loads((run_dir / "config.json").read_text())
     assert config["steps"] == 4 and config["width"] == 2
@@ -180,17 +195,26 @@ def test_tiny_run_writes_its_outputs_and_the_export_generates_in_a_fresh_process
     for bad, message in (("--truncation=0", "truncation > 0"), ("--label=3", "no label")):
         result = run_train("generate", export, bad, f"--output={tmp_path / 'bad.png'}")
         assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]
+    # nearest: 8 samples, each beside its 4 nearest training images.
+    nearest = tmp_path / "nearest.png"
+    result = run_train("nearest", f"--run_dir={run_dir}", f"--output={nearest}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert Image.open(nearest).size == (5 * 32, 8 * 32)
 
 
 def test_interrupted_and_resumed_run_ends_bitwise_equal_even_from_a_corrupt_checkpoint(tmp_path):
     common = [*TINY, "--ckpt_every=2", "--sample_every=100", "--eval_every=100", "--export=false"]
     straight, interrupted = tmp_path / "straight", tmp_path / "interrupted"
-    assert run_train(*common, f"--run_dir={straight}", "--steps=6").returncode == 0
-    assert run_train(*common, f"--run_dir={interrupted}", "--steps=4").returncode == 0
-    # The newest checkpoint is damaged (e.g. the disk filled up): resume must fall back.
-    data_file = next((interrupted / "checkpoints").glob("ckpt-4.data-*"))
-    data_file.write_bytes(b"garbage")
-    result = run_train(*common, f"--run_dir={interrupted}", "--steps=6")
+    # The uninterrupted run trains beside the interrupted one (each process is mostly
+    # single-threaded start-up and tracing).
+    with concurrent.futures.ThreadPoolExecutor(1) as beside:
+        straight_run = beside.submit(run_train, *common, f"--run_dir={straight}", "--steps=6")
+        assert run_train(*common, f"--run_dir={interrupted}", "--steps=4").returncode == 0
+        # The newest checkpoint is damaged (e.g. the disk filled up): resume must fall back.
+        data_file = next((interrupted / "checkpoints").glob("ckpt-4.data-*"))
+        data_file.write_bytes(b"garbage")
+        result = run_train(*common, f"--run_dir={interrupted}", "--steps=6")
+        assert straight_run.result().returncode == 0
     assert result.returncode == 0, result.stderr[-3000:]
     assert "falling back to the previous one" in result.stderr
     assert "at step 2" in result.stdout
@@ -227,7 +251,7 @@ def test_bad_input_exits_2_with_a_clear_message_before_training(tmp_path, args, 
     args = [a.replace("EMPTY", str(empty)).replace("BROKEN", str(broken)) for a in args]
     if not any(a.startswith("--run_dir") for a in args):
         args.append(f"--run_dir={tmp_path / 'run'}")
-    result = run_train(*args, "--steps=2")
+    result = run_in_process(*args, "--steps=2")  # train.py itself: test_config, the lock test
     assert result.returncode == 2, result.stderr[-2000:]
     assert re.search(message, result.stderr), result.stderr[-2000:]
     assert "Traceback" not in result.stderr and "on_error" not in result.stderr
@@ -238,7 +262,7 @@ def test_existing_run_is_not_overwritten_and_incompatible_resume_is_refused(tmp_
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     (run_dir / "keep.txt").write_text("precious")
-    result = run_train(*TINY, f"--run_dir={run_dir}", "--steps=2")
+    result = run_in_process(*TINY, f"--run_dir={run_dir}", "--steps=2")
     assert result.returncode == 2 and "--overwrite" in result.stderr
     assert "--resume" not in result.stderr  # --resume (the default) gives this same error
     assert (run_dir / "keep.txt").read_text() == "precious"
@@ -246,7 +270,7 @@ def test_existing_run_is_not_overwritten_and_incompatible_resume_is_refused(tmp_
     config = recipes.resolve("demo", {"width": 2, "resolution": 32})
     (run_dir / "keep.txt").unlink()
     (run_dir / "config.json").write_text(json.dumps({**config.to_dict(), "resolution": 64}))
-    result = run_train(*TINY, f"--run_dir={run_dir}", "--steps=2")
+    result = run_in_process(*TINY, f"--run_dir={run_dir}", "--steps=2")
     assert result.returncode == 2
     assert "resolution: 64 -> 32" in result.stderr
 
@@ -293,6 +317,7 @@ def free_ports(count):
     return ports
 
 
+@pytest.mark.slow  # two processes train; MirroredStrategy parity runs in the default set
 def test_multi_worker_training_with_two_local_workers(tmp_path):
     workers = [f"127.0.0.1:{port}" for port in free_ports(2)]
     procs = []
@@ -339,6 +364,7 @@ def test_multi_worker_training_with_two_local_workers(tmp_path):
 # --- faults: divergence, write failures, two processes -----------------------------------
 
 
+@pytest.mark.slow  # five runs in a row; exit status 1 in the default set: the test below
 def test_a_diverged_run_keeps_its_last_good_checkpoint_and_resumes_with_lower_rates(tmp_path):
     run_dir = tmp_path / "run"
     checkpoints = run_dir / "checkpoints"
@@ -441,11 +467,8 @@ def test_start_up_prints_a_summary_without_native_log_lines(tmp_path):
     assert re.search(r"^I\d{4} ", result.stderr, re.M), result.stderr[-3000:]
 
 
-def test_warnings_print_as_one_line_without_the_library_source(tmp_path):
-    run_dir = tmp_path / "run"
-    run_dir.mkdir()
-    (run_dir / "train.lock").write_text(f"999999 {socket.gethostname()}")  # a dead process
-    result = run_train(*TINY, f"--run_dir={run_dir}", "--steps=2")
+def test_warnings_print_as_one_line_without_the_library_source(tiny_run):
+    run_dir, result = tiny_run  # its lock was left by a process that no longer runs
     assert result.returncode == 0, result.stderr[-3000:]
     taken_over = f"UserWarning: Taking over the lock {run_dir / 'train.lock'} of process 999999"
     lines = result.stderr.splitlines()
