@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from keras_models.families import FAMILIES
-from tf_diffaug.augment import parse_policy
+from tf_diffaug import parse_policy
 
 METRICS = ("fid", "kid", "is", "pr")
 FEATURE_EXTRACTORS = ("auto", "inception", "emoji")

@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 
 import tf_diffaug
-from keras_models.callbacks import image_grid, save_png
 from keras_models.config import TrainConfig
+from keras_models.images import image_grid, save_png
 from keras_models.run_dir import RunDirectory
-from tf_diffaug.augment import parse_policy
+from tf_diffaug import parse_policy
 
 # What `MetricEvaluator` records of an adaptive strength beside the metrics.
 STRENGTH_LOGS = ("augment_p", "r_t")

@@ -79,6 +79,7 @@ def run_callbacks(
     reference = None
     if inception is not None:
         reference = _reference_statistics(config, inception, images, run_dir)
+    guard = callbacks.NonFiniteGuard(checkpoint_dir=run_dir.checkpoints, warn=False)
     evaluator = callbacks.MetricEvaluator(
         images[: config.num_eval_images],
         every_n_steps=config.eval_every,
@@ -91,8 +92,8 @@ def run_callbacks(
         checkpoint_path=os.path.join(run_dir.checkpoints, "best.weights.h5"),
         initial_step=start,
         seed=config.seed,
+        guard=guard,
     )
-    guard = callbacks.NonFiniteGuard(checkpoint_dir=run_dir.checkpoints, warn=False)
     monitor = None
     if reals.heldout is not None:
         count = len(reals.heldout[0])
@@ -102,6 +103,7 @@ def run_callbacks(
             every_n_steps=config.eval_every,
             log_dir=run_dir.logs,
             initial_step=start,
+            guard=guard,
         )
     every = [
         TrainingProgress(
@@ -120,11 +122,14 @@ def run_callbacks(
             labels=None if labels is None else labels[:64],
             initial_step=start,
             seed=config.seed,
+            guard=guard,
         ),
         evaluator,
         *([monitor] if monitor else []),
         guard,  # after the callbacks whose metrics it checks, before the checkpoint
-        callbacks.NearestNeighbourReport(images, os.path.join(run_dir.path, "nearest.png")),
+        callbacks.NearestNeighbourReport(
+            images, os.path.join(run_dir.path, "nearest.png"), guard=guard
+        ),
         callbacks.CheckpointEveryEpoch(manager, train_steps, guard),
     ]
     return RunCallbacks(every, evaluator, guard, monitor)

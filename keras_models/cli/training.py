@@ -65,10 +65,7 @@ def load_data(config: TrainConfig) -> data.TrainingData:
             ),
         )
     except data.UnreadableImageError as error:
-        raise UsageError(
-            f"Could not read image file {error.file!r}: {error.reason}. Fix it or remove it "
-            "from the dataset folder."
-        ) from error
+        raise UsageError(str(error)) from error
 
 
 def check_outside_dataset(run_dir: RunDirectory, dataset: str | None) -> None:

@@ -16,8 +16,9 @@ from absl import flags
 
 import keras_models
 import tf_diffaug
-from keras_models import callbacks, config, recipes, report
+from keras_models import callbacks, recipes, report
 from keras_models.adaptive import adjust_strength
+from keras_models.cli import flags as cli_flags
 from keras_models.config import ConfigError
 from keras_models.metrics.evaluation import MetricResult
 from keras_models.run_dir import RunDirectory
@@ -349,9 +350,9 @@ def test_fit_logs_p_to_tensorboard_metrics_jsonl_and_report(tmp_path, monkeypatc
 
 def test_augment_p_flag_and_config():
     values = flags.FlagValues()
-    config.define_flags(values)
+    cli_flags.define_flags(values)
     values(["train.py", "--augment_p=adaptive", "--ada_kimg=20", "--ada_interval=8"])
-    overrides = config.flag_overrides(values)
+    overrides = cli_flags.flag_overrides(values)
     assert overrides == {"augment_p": "adaptive", "ada_kimg": 20.0, "ada_interval": 8}
     values(["train.py", "--augment_p=0.5"])
     assert values["augment_p"].value == 0.5
