@@ -24,10 +24,16 @@ def tfds_data_dir(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def _float32_policy():
-    """train.py sets Keras's global dtype policy (e.g. mixed_bfloat16 by --mixed_precision=
-    auto); each test starts from float32."""
+def _process_wide_settings_restored():
+    """A run in the test process sets process-wide state: Keras's global dtype policy
+    (e.g. mixed_bfloat16 by --mixed_precision=auto) and, with --deterministic, op
+    determinism (under which Keras turns `jit_compile` off). Each test starts from
+    float32 without op determinism."""
     yield
     import keras
 
     keras.config.set_dtype_policy("float32")
+    # TensorFlow has no public way back (tf.config.experimental only enables it).
+    from tensorflow.python.framework import config as tf_config
+
+    tf_config.disable_op_determinism()

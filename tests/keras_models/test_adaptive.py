@@ -314,7 +314,7 @@ def test_strength_config_validation_and_gan_checks():
 def test_fit_logs_p_to_tensorboard_metrics_jsonl_and_report(tmp_path, monkeypatch):
     # SWD needs 16 px; this test is about what is recorded beside it.
     result = MetricResult("swd", 1.0, None, {})
-    monkeypatch.setattr(callbacks, "evaluate_swd", lambda *args, **kwargs: result)
+    monkeypatch.setattr(callbacks.evaluator, "evaluate_swd", lambda *args, **kwargs: result)
     run = RunDirectory(str(tmp_path / "run"))
     strength = keras_models.AdaptiveStrength(speed_kimg=0.04, interval=2, initial=0.5)
     gan = compile_gan(adaptive_gan(strength))

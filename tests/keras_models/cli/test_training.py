@@ -13,6 +13,7 @@ from absl import flags
 
 from keras_models import recipes
 from keras_models.cli import RunOptions, Training, TrainingError, UsageError, train
+from tests.helpers.readme import readme_blocks
 from tests.helpers.runs import ROOT, run_in_process
 
 # tests.helpers.runs.TINY as config fields.
@@ -28,12 +29,16 @@ TINY_CONFIG = {
 
 def test_a_run_is_one_call_from_python_and_reads_no_flags(tmp_path):
     flags.FLAGS.unparse_flags()  # reading any flag now raises UnparsedFlagAccessError
-    config = recipes.resolve(
+    # The README's example, as written.
+    example = next(b for b in readme_blocks() if "from keras_models.cli import train" in b)
+    run_dir = tmp_path / "run"
+    namespace = {"run_dir": str(run_dir)}
+    exec(example, namespace)
+    config, training = namespace["config"], namespace["training"]
+    assert config == recipes.resolve(
         "demo",
         {**TINY_CONFIG, "steps": 4, "ckpt_every": 2, "sample_every": 2, "eval_every": 2},
     )
-    run_dir = tmp_path / "run"
-    training = train(config, run_dir=str(run_dir), export=False)
     assert not flags.FLAGS.is_parsed()
     assert tf.train.latest_checkpoint(run_dir / "checkpoints").endswith("ckpt-4")
     assert int(training.gan.train_steps.numpy()) == 4
