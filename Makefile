@@ -20,11 +20,12 @@ demo: $(STAMP)
 	$(BIN)/python train.py --preset=demo --run_dir=runs/demo --overwrite
 
 # Lint first: CI runs exactly this target (.ci/run), and a lint failure is a failure.
+# Two pytest workers (one per core of a small CI machine); `slow` tests only in test-all.
 test: lint
-	$(BIN)/python -m pytest -q -m "not slow" --timeout=900
+	$(BIN)/python -m pytest -q -m "not slow" --timeout=900 -n 2 --dist worksteal
 
 test-all: $(STAMP)
-	$(BIN)/python -m pytest -q --timeout=3600
+	$(BIN)/python -m pytest -q --timeout=3600 -n 2 --dist worksteal
 
 bench: $(STAMP)
 	for b in benchmarks/*_bench.py; do $(BIN)/python $$b || exit 1; done

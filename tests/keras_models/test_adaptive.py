@@ -180,7 +180,10 @@ def test_two_replicas_adjust_with_the_global_mean_and_keep_one_p():
         assert [float(c) for c in copies] == [value, value]
 
 
-@pytest.mark.parametrize("variant", ["jit_compile", "mixed_float16"])
+@pytest.mark.parametrize(
+    "variant",
+    [pytest.param("jit_compile", marks=pytest.mark.slow), "mixed_float16"],  # XLA: slow
+)
 def test_the_p_path_is_the_same_under_xla_and_mixed_precision(variant):
     reals = reals_with_signs([1, -1, 1, 1, 1, -1, 1, 1])  # r_t = 0.5 < 0.6: p falls
 

@@ -50,7 +50,10 @@ def values(weights):
 # --- FreezeD ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("family", ["biggan", "stylegan2"])
+@pytest.mark.parametrize(
+    "family",
+    ["biggan", pytest.param("stylegan2", marks=pytest.mark.slow)],  # the rule is one
+)
 def test_freeze_d_keeps_the_first_blocks_bitwise_and_trains_every_other_weight(family):
     gan = tiny_gan(family, frozen=2)
     d = gan.discriminator
@@ -76,6 +79,7 @@ def test_freeze_d_keeps_the_first_blocks_bitwise_and_trains_every_other_weight(f
     assert all(has_slot(w) for w in trained)
 
 
+@pytest.mark.slow  # the control of the FreezeD test above
 def test_without_freeze_d_the_spectral_norm_vectors_of_the_first_block_move():
     # What the frozen case above rules out (its check would fail without freezing).
     gan = tiny_gan()
@@ -140,6 +144,7 @@ def test_init_from_loads_g_d_and_ema_exactly_and_nothing_else(source, kind):
         np.testing.assert_array_equal(np.array(state), before)
 
 
+@pytest.mark.slow  # a second source run
 def test_a_source_without_ema_initialises_the_ema_copy_from_its_generator(tmp_path):
     trained = tiny_gan(ema_decay=None)
     fit(trained, steps=1)
@@ -211,6 +216,7 @@ def source_run(tmp_path_factory):
     return run_dir
 
 
+@pytest.mark.slow  # fine-tuning through the command line; in process above
 def test_train_py_records_init_from_and_freeze_d(source_run, tmp_path):
     run_dir = tmp_path / "finetuned"
     result = run_train(

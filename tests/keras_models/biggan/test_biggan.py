@@ -62,7 +62,10 @@ def cifar():
 
 
 @pytest.mark.parametrize("conditional", [True, False], ids=["conditional", "unconditional"])
-@pytest.mark.parametrize("name", ["cifar32", "imagenet128"])
+@pytest.mark.parametrize(
+    "name",
+    ["cifar32", pytest.param("imagenet128", marks=pytest.mark.slow)],  # 128 px, width 96
+)
 def test_shapes_and_range(name, conditional):
     g, d = _tiny(name, conditional)
     inputs = _inputs(g)
@@ -277,6 +280,7 @@ def _fit_one_step(jit_compile, strategy):
     assert not unchanged
 
 
+@pytest.mark.slow  # BigGAN's XLA compile on CPU; the XLA step of the GAN is in gan/test_d_steps.py
 def test_gan_fit_step_under_jit_compile_updates_all_weights():
     _fit_one_step(jit_compile=True, strategy=tf.distribute.get_strategy())
 
@@ -312,6 +316,7 @@ def test_two_replicas_take_the_step_of_one_with_the_same_global_batch():
     assert_two_replicas_take_the_step_of_one(make_gan, (images, labels))
 
 
+@pytest.mark.slow  # a fresh TensorFlow process; a regression check of a C++ log line
 def test_graph_mode_gan_step_keeps_grappler_remapper():
     # TensorFlow logs the remapper's failure from C++ only, hence a fresh process with the
     # log level that shows it. The cifar32 D (two identity-shortcut blocks) used to fail it.

@@ -462,7 +462,11 @@ def test_start_up_prints_a_summary_without_native_log_lines(tmp_path):
     assert re.search(r"Model: biggan cifar32 width 2: G [\d,]+ \+ D [\d,]+ parameters", lines[2])
     assert "XLA off (--jit_compile=false)" in result.stdout
     assert "Length: 8 steps of 4 images" in result.stdout
-    # A user's own level is respected: 0 shows TensorFlow's INFO lines.
+
+
+@pytest.mark.slow  # a third TensorFlow start-up of these tests
+def test_a_users_own_native_log_level_is_respected():
+    # 0 shows TensorFlow's INFO lines.
     result = run_train(*TINY, "--dry_run", env={"TF_CPP_MIN_LOG_LEVEL": "0"})
     assert re.search(r"^I\d{4} ", result.stderr, re.M), result.stderr[-3000:]
 

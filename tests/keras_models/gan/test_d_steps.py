@@ -87,13 +87,15 @@ def test_d_steps_are_unrolled_under_xla():
     assert gan.jit_compile and not gan._d_steps_in_a_loop()
 
 
+@pytest.mark.slow  # traces the step twice at four D steps
 def test_the_traced_train_step_does_not_grow_with_the_d_steps():
     one, four = (_train_graph_size(_fit_d_steps(True, d_steps)[0]) for d_steps in (1, 4))
     unrolled = _train_graph_size(_fit_d_steps(False, 4)[0])
     assert four < 1.3 * one < unrolled
 
 
-@pytest.mark.parametrize("loop", [True, False])
+# XLA unrolls the D steps (loop=False); the loop under XLA only in `make test-all`.
+@pytest.mark.parametrize("loop", [pytest.param(True, marks=pytest.mark.slow), False])
 def test_random_streams_advance_under_xla_with_lazy_r1(loop):
     # Regression: with the augmentation inside the lazy-R1 `tf.cond`, XLA dropped the
     # seed updates of a conditional GAN, so every step reused the same draws.

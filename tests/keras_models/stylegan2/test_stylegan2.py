@@ -291,6 +291,7 @@ def test_xla_matches_graph():
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.slow  # StyleGAN2's XLA compile on CPU; the GAN's XLA step: gan/test_d_steps.py
 def test_training_step_compiles_with_xla():
     """A G+D non-saturating step with path-length regularisation (double back-prop
     through the FIR filters) compiles under XLA and changes the weights."""
@@ -361,6 +362,7 @@ def test_path_length_penalty_and_lazy_schedule():
 # Training through keras_models.GAN --------------------------------------------------------
 
 
+@pytest.mark.slow  # BigGAN's and the GAN's parity tests run by default
 def test_two_replicas_take_the_step_of_one_with_the_same_global_batch():
     # What is drawn per replica is switched off (DiffAugment, style mixing, the
     # path-length noise), the minibatch std groups single samples (its strided groups
@@ -390,6 +392,7 @@ def test_two_replicas_take_the_step_of_one_with_the_same_global_batch():
     assert np.abs(w_avg).min() > 0  # compared above: it moved to the same value
 
 
+@pytest.mark.slow  # two-replica parity stays in test_two_replicas_take_the_step_of_one_...
 def test_one_gan_fit_step_under_mirrored_strategy():
     strategy = two_replica_strategy()
     with strategy.scope():
