@@ -26,6 +26,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from keras_models.data.subsets import check_subset
 from keras_models.families import FAMILIES
 from tf_diffaug import parse_policy
 
@@ -279,11 +280,10 @@ class TrainConfig:
 
     def _combination_problems(self):
         problems = []
-        if self.percent is not None and self.num_images is not None:
-            problems.append(
-                "Expected at most one of percent and num_images. "
-                f"Received: percent={self.percent}, num_images={self.num_images}."
-            )
+        try:
+            check_subset(self.percent, self.num_images)
+        except ValueError as error:
+            problems.append(f"{error}.")
         if self.steps is None and self.kimg is None:
             problems.append("Expected a training length: steps or kimg. Received: neither.")
         inception = self.feature_extractor == "inception" or "is" in self.metrics.split(",")

@@ -151,7 +151,10 @@ def test_config_json_round_trips():
         ({"metrics": "fid,is"}, "for metrics='fid,is' with feature_extractor='auto': IS"),
         ({"metrics": "fid", "feature_extractor": "inception"}, "need --inception_weights"),
         ({"feature_extractor": "vgg"}, "Expected feature_extractor in {auto, inception, emoji"),
-        ({"percent": 10, "num_images": 5}, "Expected at most one of percent and num_images."),
+        (
+            {"percent": 10, "num_images": 5},
+            "Expected at most one of `percent` and `num_images`. Received: percent=10,",
+        ),
     ],
 )
 def test_invalid_values_are_rejected_with_a_clear_message(overrides, message):
