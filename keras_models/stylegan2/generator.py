@@ -442,11 +442,15 @@ class Generator(_StyleGAN2Model, GeneratorBackbone, keras.Model):
         return ws
 
     def call(
-        self, inputs: tf.Tensor | list[tf.Tensor], training: bool | None = None, **truncation: Any
+        self,
+        inputs: tf.Tensor | list[tf.Tensor],
+        training: bool | None = None,
+        truncation_psi: float | tf.Tensor = 1.0,
+        truncation_cutoff: int | None = None,
     ) -> tf.Tensor:
         """Images (B, resolution, resolution, channels) of `styles(inputs, training,
-        **truncation)`: `truncation_psi` and `truncation_cutoff` as `styles` takes them."""
-        ws = self.styles(inputs, training, **truncation)
+        truncation_psi, truncation_cutoff)` (see `styles`)."""
+        ws = self.styles(inputs, training, truncation_psi, truncation_cutoff)
         return self.synthesis(ws, training=training)
 
     def compute_output_shape(self, input_shape: Any) -> tuple[int | None, ...]:
