@@ -16,6 +16,7 @@ and stay importable from here.
 import math
 from typing import Any
 
+# Re-exported for one release: they live in keras_models.build now.
 from keras_models.build import adam, build_gan
 from keras_models.config import FIELDS, TrainConfig
 from keras_models.families import FAMILIES

@@ -22,7 +22,7 @@ import os
 import keras
 import tensorflow as tf
 
-from keras_models import data, devices, finetune, metrics, recipes, report
+from keras_models import build, data, devices, finetune, metrics, report
 from keras_models.cli.assembly import RunCallbacks, run_callbacks
 from keras_models.cli.errors import INPUT_ERRORS, TrainingError, UsageError
 from keras_models.cli.options import RunOptions
@@ -153,7 +153,7 @@ class Training:
         precision = devices.resolve_precision(config.mixed_precision)
         keras.mixed_precision.set_global_policy(precision.policy)
         with strategy.scope():
-            self.gan = recipes.build_gan(config, self.reals.num_classes)
+            self.gan = build.build_gan(config, self.reals.num_classes)
         summary = summary_lines(
             config,
             self.reals,

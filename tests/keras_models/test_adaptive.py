@@ -16,7 +16,7 @@ from absl import flags
 
 import keras_models
 import tf_diffaug
-from keras_models import callbacks, recipes, report
+from keras_models import build, callbacks, recipes, report
 from keras_models.adaptive import adjust_strength
 from keras_models.cli import flags as cli_flags
 from keras_models.config import ConfigError
@@ -362,11 +362,11 @@ def test_augment_p_flag_and_config():
     with pytest.raises(flags.IllegalFlagValueError, match="Expected a float or adaptive"):
         values(["train.py", "--augment_p=sometimes"])
 
-    adaptive = recipes.build_gan(recipes.resolve("demo", {**overrides, "width": 1}))
+    adaptive = build.build_gan(recipes.resolve("demo", {**overrides, "width": 1}))
     strength = adaptive.augment_strength
     assert (strength.target, strength.speed_kimg, strength.interval) == (0.6, 20.0, 8)
     assert recipes.resolve("demo_adaptive").ada_kimg == 4.0
-    fixed = recipes.build_gan(recipes.resolve("demo", {"augment_p": 0.5, "width": 1}))
+    fixed = build.build_gan(recipes.resolve("demo", {"augment_p": 0.5, "width": 1}))
     assert fixed.augment_strength is None and fixed.augment.probability == 0.5
     assert all(
         recipes.resolve(name).augment_p == 1.0

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_models import biggan, finetune, recipes, stylegan2
+from keras_models import biggan, build, finetune, recipes, stylegan2
 from keras_models.backbone import freeze_blocks
 from keras_models.gan import GAN
 from tests.helpers.runs import TINY, run_in_process, run_train
@@ -211,7 +211,7 @@ TINY_RUN = [*TINY, "--steps=2", "--ckpt_every=2", "--sample_every=2", "--eval_ev
 def source_run(tmp_path_factory):
     """A run directory with a checkpoint of the GAN that train.py builds for TINY_RUN."""
     run_dir = tmp_path_factory.mktemp("train") / "source"
-    gan = recipes.build_gan(recipes.resolve("demo", {"width": 2, "resolution": 32}))
+    gan = build.build_gan(recipes.resolve("demo", {"width": 2, "resolution": 32}))
     tf.train.Checkpoint(**gan.checkpoint_items()).save(str(run_dir / "checkpoints" / "ckpt"))
     return run_dir
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_models import devices, recipes
+from keras_models import build, devices, recipes
 from keras_models.run_dir import RunDirectory, RunDirError
 from tests.helpers import tfds_local
 from tests.helpers.runs import ROOT, TINY, checkpoint_values, run_in_process, run_train
@@ -57,7 +57,7 @@ def test_lazy_regularization_leaves_adam_as_configured():
         ("discriminator", config.d_learning_rate),
         ("generator", config.g_learning_rate),
     ):
-        optimizer = recipes.adam(config, network)
+        optimizer = build.adam(config, network)
         assert float(optimizer.learning_rate) == pytest.approx(lr)
         assert (optimizer.beta_1, optimizer.beta_2) == (config.adam_beta_1, config.adam_beta_2)
 
@@ -298,7 +298,7 @@ def test_overwrite_deletes_only_a_run_directory(tmp_path):
 def trainable_weight_keys():
     """Checkpoint keys of the trainable weights of G and D in the TINY configuration."""
     config = recipes.resolve("demo", {"width": 2, "resolution": 32, "jit_compile": False})
-    gan = recipes.build_gan(config)
+    gan = build.build_gan(config)
     return [
         f"{prefix}_weights/{i}/.ATTRIBUTES/VARIABLE_VALUE"
         for prefix, network in (("generator", gan.generator), ("discriminator", gan.discriminator))
