@@ -16,6 +16,7 @@ EMA generator initialises the EMA copy from its generator.
 """
 
 import os
+import re
 import tempfile
 
 import h5py
@@ -23,6 +24,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_models.checkpoint_files import checkpoint_paths
 from keras_models.gan import GAN
 from keras_models.run_dir import RunDirectory
 
@@ -61,17 +63,28 @@ def find_source(path: str) -> tuple[str, str]:
     )
     if os.path.isdir(path):
         checkpoints = RunDirectory(path).checkpoints
-        latest = tf.train.latest_checkpoint(checkpoints) if os.path.isdir(checkpoints) else None
-        if latest is None:
+        found = checkpoint_paths(checkpoints)
+        if not found:
             raise InitFromError(
-                f"{expected} Received: {path!r}, a folder without checkpoints "
-                f"({checkpoints!r} has no `checkpoint` index)."
+                f"{expected} Received: {path!r}, a folder without checkpoints (no "
+                f"ckpt-<step>.index file in {checkpoints!r})."
             )
-        return "checkpoint", latest
+        return "checkpoint", found[-1]
     if path.endswith(".weights.h5") and os.path.isfile(path):
         return "weights", path
     if os.path.isfile(path + ".index"):
         return "checkpoint", path
+    prefix = re.sub(r"\.(index|data-\d+-of-\d+)$", "", path)
+    if prefix != path and os.path.isfile(prefix + ".index"):
+        raise InitFromError(
+            f"{expected} Received: {path!r}, one file of the checkpoint "
+            f"{prefix!r}: give the checkpoint by its prefix, {prefix!r}."
+        )
+    if os.path.isfile(path):
+        raise InitFromError(
+            f"{expected} Received: {path!r}, a file that is neither (a checkpoint is named "
+            "by its prefix, without .index; a weights file ends in .weights.h5)."
+        )
     raise InitFromError(f"{expected} Received: {path!r}, which does not exist.")
 
 

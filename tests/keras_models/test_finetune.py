@@ -189,6 +189,12 @@ def test_missing_or_corrupt_paths_are_clear_errors(source, tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(finetune.InitFromError, match="without checkpoints"):
         finetune.load_initial_weights(gan, str(tmp_path / "empty"))
+    (tmp_path / "notes.txt").write_text("not a checkpoint")
+    with pytest.raises(finetune.InitFromError, match="notes.txt', a file that is neither"):
+        finetune.load_initial_weights(gan, str(tmp_path / "notes.txt"))
+    index = paths["prefix"] + ".index"
+    with pytest.raises(finetune.InitFromError, match="one file of the checkpoint .* prefix"):
+        finetune.load_initial_weights(gan, index)
     garbage = tmp_path / "garbage.weights.h5"
     garbage.write_bytes(b"not an HDF5 file")
     with pytest.raises(finetune.InitFromError, match="could not be read"):
