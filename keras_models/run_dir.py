@@ -2,40 +2,64 @@
 
 Layout of `run_dir`:
 
+    .tf-diffaug-run  the marker: this folder holds a run of this project
     config.json      the resolved configuration (compared on resume)
     checkpoints/     tf.train.CheckpointManager files (last K, plus best/ by a metric)
     logs/            TensorBoard scalars and images
     samples/         PNG sample grids from fixed latents
     metrics.jsonl    one JSON line per evaluation, with its protocol
     export/          the EMA generator as a SavedModel (after training)
-    report.md        a short summary written at the end
+    report.md        a short summary written at the end (and report.json)
     train.lock       "pid host" of the process training in it (while it runs)
+
+A folder is a run directory only when it holds the marker, which a run writes first:
+`--overwrite` deletes only a run directory's `RUN_OUTPUTS`, never a file of the user's.
 
 Checkpoints are written by TensorFlow's own atomic protocol (data to temporary files,
 renamed into place, then the `checkpoint` index is replaced atomically), so a process
-killed mid-save leaves the previous checkpoint as the latest. A checkpoint that cannot
-be read is skipped, with a warning, in favour of the one before it. The temporary
-folders of a save that was killed are removed when the run starts again, and so are the
-`metrics.jsonl` rows of steps after the checkpoint it resumes from (they are measured
-again).
+killed mid-save leaves the previous checkpoint as the latest. They are found by their
+files (`keras_models.checkpoint_files`), and one that cannot be read is skipped, with a
+warning, in favour of the one before it. The temporary folders of a save that was
+killed are removed when the run starts again, and so are the `metrics.jsonl` rows of
+steps after the checkpoint it resumes from (they are measured again).
 
 Only one process trains in a run directory at a time: `prepare` takes `train.lock`
-(created exclusively) and `unlock` releases it. A lock left by a process that no longer
-runs (killed) is taken over, with a warning.
+with an OS lock (`fcntl.flock`), which dies with its process, and `unlock` releases it.
 """
 
+import contextlib
+import fcntl
 import glob
 import json
 import os
 import shutil
 import socket
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from keras_models.checkpoint_files import checkpoint_paths, checkpoint_step
 from keras_models.config import FIELDS, RESUMABLE_FIELDS, TrainConfig
 
-if TYPE_CHECKING:
-    import tensorflow as tf
+MARKER = ".tf-diffaug-run"
+# What a run writes into its directory (names and glob patterns): all `--overwrite`
+# deletes. A test keeps it in step with a real run's outputs.
+RUN_OUTPUTS = (
+    "config.json",
+    "config.json.tmp",
+    "metrics.jsonl",
+    "metrics.jsonl.tmp",
+    "report.md",
+    "report.json",
+    "augmentations.png",
+    "nearest.png",
+    "nearest.png.json",
+    "nearest_export.png",
+    "reference_statistics_*.npz",
+    "checkpoints",
+    "logs",
+    "samples",
+    "export",
+)
 
 
 class RunDirError(ValueError):
@@ -63,73 +87,100 @@ class RunDirectory:
             join("metrics.jsonl"),
             join("report.md"),
         )
-        self.lock_path = join("train.lock")
+        self.lock_path, self.marker_path = join("train.lock"), join(MARKER)
+        self._lock_file = None
+
+    def holds_run(self) -> bool:
+        """Whether the directory holds a run of this project (its marker)."""
+        return os.path.isfile(self.marker_path)
 
     def saved_config(self) -> dict[str, Any] | None:
-        """The saved `config.json` as a dict, or None when the directory holds no run."""
-        if not os.path.exists(self.config_path):
+        """The saved `config.json` as a dict, or None when the directory holds no run.
+
+        Raises:
+            RunDirError: config.json is not a JSON object (damaged or edited).
+        """
+        if not self.holds_run() or not os.path.exists(self.config_path):
             return None
-        with open(self.config_path) as f:
-            return json.load(f)
+        try:
+            with open(self.config_path, encoding="utf-8") as f:
+                saved = json.load(f)
+        except (ValueError, OSError) as error:
+            saved = error
+        if not isinstance(saved, dict):
+            received = (
+                f"{type(saved).__name__}: {saved}"
+                if isinstance(saved, Exception)
+                else f"a JSON {type(saved).__name__}"
+            )
+            raise RunDirError(
+                f"Expected {self.config_path!r} to hold the run's configuration, a JSON "
+                f"object written by train.py. Received: {received}. Restore it, or pass "
+                "--overwrite (deletes the run) or choose another --run_dir."
+            )
+        return saved
 
     def prepare(self, config: TrainConfig, *, resume: bool, overwrite: bool) -> bool:
         """Creates (or checks, to resume) the directory before any training starts.
 
+        Nothing in the directory changes before every check has passed.
+
         Args:
             config: the run's `keras_models.config.TrainConfig`, written to config.json.
-            resume: continue the run the directory holds (its config must be compatible).
-            overwrite: delete the run the directory holds first (a non-empty folder
-                without a config.json is never deleted).
+            resume: continue the run the directory holds (its config must be compatible,
+                and it must not have trained past `config.total_steps`).
+            overwrite: delete the run the directory holds first (only its `RUN_OUTPUTS`;
+                a non-empty folder without the run marker is never touched).
 
         Returns:
             True when an existing run is resumed.
 
         Raises:
-            RunDirError: the directory holds a run and neither `resume` nor `overwrite` is
-                set, or it is a non-empty folder that holds no run, or the saved config is
-                incompatible, or it is not writable, or another process trains in it.
+            RunDirError: the path is a file; the directory holds a run and neither
+                `resume` nor `overwrite` is set; it is a non-empty folder that holds no
+                run; the saved config is damaged or incompatible, or the run is longer
+                than asked; it is not writable; or another process trains in it.
         """
-        saved = self.saved_config()
-        resuming = False
-        if saved is None and os.path.isdir(self.path) and self._entries():
-            # Only ever delete what is recognisably a run directory.
+        if os.path.exists(self.path) and not os.path.isdir(self.path):
             raise RunDirError(
-                f"The folder {self.path!r} is not empty and holds no run (no config.json). "
-                "train.py writes only into an empty folder or a run directory of its own, "
-                "and --overwrite deletes only those. Choose another --run_dir."
+                f"Expected --run_dir to be a folder (created if missing). Received: "
+                f"{self.path!r}, a file. Choose another --run_dir."
+            )
+        if not self.holds_run() and os.path.isdir(self.path) and self._entries():
+            raise RunDirError(
+                f"The folder {self.path!r} is not empty and holds no run (no {MARKER} "
+                "marker). train.py writes only into an empty folder or a run directory of "
+                "its own, and --overwrite deletes only those. Choose another --run_dir."
             )
         self.lock()
         try:
-            resuming = self._prepare_locked(saved, config, resume=resume, overwrite=overwrite)
+            return self._prepare_locked(config, resume=resume, overwrite=overwrite)
         except BaseException:
             self.unlock()
             raise
-        return resuming
 
     def _entries(self):
         return [e for e in os.scandir(self.path) if e.path != self.lock_path]
 
-    def _prepare_locked(self, saved, config, *, resume, overwrite):
+    def _prepare_locked(self, config, *, resume, overwrite):
         resuming = False
-        if saved is not None:
+        if self.holds_run():
             if overwrite:
-                for entry in self._entries():  # everything but the lock just taken
-                    shutil.rmtree(entry.path) if entry.is_dir() else os.remove(entry.path)
-            elif resume:
-                self.check_compatible(saved, config)
-                resuming = True
-            else:
+                self._delete_outputs()
+            elif not resume:
                 raise RunDirError(
                     f"The run directory {self.path!r} holds a run. Pass --resume to continue "
                     "it, --overwrite to delete it, or choose another --run_dir."
                 )
+            elif (saved := self.saved_config()) is not None:  # None: killed as it began
+                self.check_compatible(saved, config)
+                self._check_length(config)
+                resuming = True
         try:
+            with open(self.marker_path, "w", encoding="utf-8") as f:
+                f.write("A training run of tf-diffaug (train.py --overwrite may delete it).\n")
             for folder in (self.checkpoints, self.logs, self.samples):
                 os.makedirs(folder, exist_ok=True)
-            probe = os.path.join(self.path, ".write_test")
-            with open(probe, "w") as f:
-                f.write("ok")
-            os.remove(probe)
         except OSError as error:
             raise RunDirError(
                 f"The run directory {self.path!r} is not writable ({error.strerror}). "
@@ -140,55 +191,90 @@ class RunDirectory:
         self.write_config(config)
         return resuming
 
+    def _delete_outputs(self):
+        """Deletes what a run wrote (`RUN_OUTPUTS`), and nothing else."""
+        for pattern in RUN_OUTPUTS:
+            for path in glob.glob(os.path.join(glob.escape(self.path), pattern)):
+                shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
+
+    def _check_length(self, config):
+        trained = checkpoint_paths(self.checkpoints)
+        if trained and checkpoint_step(trained[-1]) > config.total_steps:
+            step = checkpoint_step(trained[-1])
+            raise RunDirError(
+                f"Cannot resume: the run in {self.path!r} has trained {step} steps, more "
+                f"than the {config.total_steps} asked for. Pass --steps={step} or more to "
+                "continue it, or --overwrite / another --run_dir to start afresh."
+            )
+
     def lock(self) -> None:
         """Takes `train.lock` for this process, creating the directory if need be.
 
+        The lock is an OS lock on the file (`fcntl.flock`): it is released when the
+        process ends, however it ends, so a lock left by a killed process is taken over
+        (with a warning naming it), and two processes can never both hold it.
+
         Raises:
-            RunDirError: another running process holds the lock (or one on another
-                host, which cannot be checked), or the directory is not writable.
+            RunDirError: another process holds the lock, or the directory is not writable.
         """
-        owner = f"{os.getpid()} {socket.gethostname()}"
+        if self._lock_file is not None:  # this object holds it already
+            return
         try:
             os.makedirs(self.path, exist_ok=True)
-            fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
-            holder = self._lock_holder()
-            if holder == owner:  # this process took it already
-                return
-            pid, _, host = holder.partition(" ")
-            if host == socket.gethostname() and pid.isdigit() and not _running(int(pid)):
-                warnings.warn(
-                    f"Taking over the lock {self.lock_path} of process {pid}, which is no "
-                    "longer running (it was killed).",
-                    stacklevel=2,
-                )
-                os.remove(self.lock_path)
-                return self.lock()
-            raise RunDirError(
-                f"The run directory {self.path!r} is in use by process {pid} on "
-                f"{host or 'an unknown host'}: one run directory, one training process. Wait "
-                f"for it to end or choose another --run_dir (if that process no longer runs, "
-                f"delete {self.lock_path})."
-            ) from None
+            lock_file = self._locked_file()
         except OSError as error:
             raise RunDirError(
                 f"The run directory {self.path!r} is not writable ({error.strerror}). "
                 "Choose another --run_dir."
             ) from error
-        with os.fdopen(fd, "w") as f:
-            f.write(owner)
+        owner = f"{os.getpid()} {socket.gethostname()}"
+        lock_file.seek(0)
+        previous = lock_file.read().strip()
+        if previous and previous != owner:
+            pid, _, host = previous.partition(" ")
+            host = host or "an unknown host"
+            warnings.warn(
+                f"Taking over the lock {self.lock_path} of process {pid} on {host}, which no "
+                "longer holds it (it was killed).",
+                stacklevel=2,
+            )
+        lock_file.seek(0)
+        lock_file.truncate()
+        lock_file.write(owner)
+        lock_file.flush()
+        self._lock_file = lock_file
 
-    def _lock_holder(self):
-        try:
-            with open(self.lock_path) as f:
-                return f.read().strip()
-        except FileNotFoundError:  # released meanwhile
-            return ""
+    def _locked_file(self):
+        """`train.lock`, opened and locked by this process."""
+        while True:
+            lock_file = open(self.lock_path, "a+", encoding="utf-8")  # noqa: SIM115
+            try:
+                fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                lock_file.seek(0)
+                pid, _, host = lock_file.read().strip().partition(" ")
+                lock_file.close()
+                raise RunDirError(
+                    f"The run directory {self.path!r} is in use by process {pid or '?'} on "
+                    f"{host or 'an unknown host'}: one run directory, one training process. "
+                    "Wait for it to end or choose another --run_dir."
+                ) from None
+            # Its holder may have released and removed the file between our open and
+            # lock: only the file at the path counts.
+            with contextlib.suppress(FileNotFoundError):
+                if os.stat(self.lock_path).st_ino == os.fstat(lock_file.fileno()).st_ino:
+                    return lock_file
+            lock_file.close()
 
     def unlock(self) -> None:
-        """Releases `train.lock` if this process holds it."""
-        if self._lock_holder() == f"{os.getpid()} {socket.gethostname()}":
-            os.remove(self.lock_path)
+        """Releases `train.lock` if this object holds it (and removes the file)."""
+        if self._lock_file is None:
+            return
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(self.lock_path)  # before unlocking: a waiting process then retries
+        fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+        self._lock_file.close()
+        self._lock_file = None
 
     def drop_metrics_after(self, step: int) -> None:
         """Removes the `metrics.jsonl` rows of steps after `step` (the checkpoint a run
@@ -245,42 +331,6 @@ def _row_step(row):
         return json.loads(row)["step"]
     except (ValueError, KeyError, TypeError):
         return float("inf")
-
-
-def _running(pid):
-    """Whether a process `pid` exists on this host."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, as another user's
-        return True
-    return True
-
-
-def restore_latest(
-    manager: "tf.train.CheckpointManager", checkpoint: "tf.train.Checkpoint"
-) -> str | None:
-    """Restores the newest readable checkpoint of `manager` into `checkpoint`.
-
-    A checkpoint that cannot be read is skipped, with a warning.
-
-    Returns:
-        The restored checkpoint's path, or None when none could be read.
-    """
-    for path in reversed(manager.checkpoints):
-        try:
-            checkpoint.restore(path).assert_existing_objects_matched()
-            return path
-        # A damaged file surfaces as OpError, ValueError, IndexError (short read) or an
-        # assertion on unmatched objects, depending on where it is damaged.
-        except Exception as error:  # noqa: BLE001
-            warnings.warn(
-                f"Checkpoint {path} could not be restored ({type(error).__name__}: "
-                f"{str(error).splitlines()[0]}); falling back to the previous one.",
-                stacklevel=2,
-            )
-    return None
 
 
 # Values that older runs saved and that now have a name: a run saved with
