@@ -7,6 +7,8 @@ Modules, one concept each:
 * `observers`: `SampleGrid`, `OverfittingMonitor`, `NearestNeighbourReport`;
 * `evaluator`: `MetricEvaluator` (SWD, FID/KID/IS/precision-recall, best weights);
 * `run_control`: `CheckpointEveryEpoch`, `StopAtStep`, `NonFiniteGuard`;
+* `interruption`: `StopOnSignal` (SIGINT/SIGTERM: save and stop) and `SaveOnPreemption`
+  (TensorFlow's preemption handling, for multi-worker runs);
 * `batches`: running G and D in batches (`generate`, `fixed_latents`).
 
 They rely only on the public API of `keras_models.GAN`:
@@ -36,6 +38,7 @@ Deprecated: `image_grid`, `save_png` and `nearest_neighbours` moved to
 
 from keras_models.callbacks.batches import fixed_latents, generate
 from keras_models.callbacks.evaluator import MetricEvaluator
+from keras_models.callbacks.interruption import Preempted, SaveOnPreemption, StopOnSignal
 from keras_models.callbacks.observers import NearestNeighbourReport, OverfittingMonitor, SampleGrid
 from keras_models.callbacks.periodic import PeriodicCallback
 from keras_models.callbacks.run_control import CheckpointEveryEpoch, NonFiniteGuard, StopAtStep
@@ -48,8 +51,11 @@ __all__ = [
     "NonFiniteGuard",
     "OverfittingMonitor",
     "PeriodicCallback",
+    "Preempted",
     "SampleGrid",
+    "SaveOnPreemption",
     "StopAtStep",
+    "StopOnSignal",
     "fixed_latents",
     "generate",
     "image_grid",

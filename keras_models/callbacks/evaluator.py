@@ -6,12 +6,15 @@ evaluator = MetricEvaluator(train_images, log_dir="runs/x", every_n_steps=2000,
 ```
 """
 
+import errno
 import json
 import math
 import os
+import shutil
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import tensorflow as tf
 
 from keras_models.callbacks.batches import fixed_latents, generate
 from keras_models.callbacks.periodic import PeriodicCallback
@@ -148,6 +151,7 @@ class MetricEvaluator(PeriodicCallback):
             self.best = values[self.monitor]
             if self.checkpoint_path:  # written whole, then renamed: a kill leaves the old
                 temp = self.checkpoint_path.removesuffix(".weights.h5") + ".tmp.weights.h5"
+                check_free_space(self.model.weights, temp)
                 self.model.save_weights(temp)
                 with open(temp + ".json", "w", encoding="utf-8") as f:
                     json.dump(record, f, indent=1)
@@ -159,3 +163,27 @@ class MetricEvaluator(PeriodicCallback):
             # The training logs already hold the current augment_p and r_t.
             skip = ("step", "protocols", "augment_p", "r_t")
             logs.update({k: v for k, v in self.history[-1].items() if k not in skip})
+
+
+def check_free_space(weights: list, path: str) -> None:
+    """Raises `OSError` (ENOSPC) when the folder of `path` has no room for `weights`.
+
+    HDF5 cannot recover from a write that fails for want of space: the process crashes
+    (a segmentation fault, after pages of h5py errors) before the error reaches Python.
+    So a `.weights.h5` file is only begun when it fits, with a margin for HDF5's own
+    structures.
+
+    Args:
+        weights: the variables the file will hold.
+        path: the file to write.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    needed = 1.1 * sum(int(np.prod(w.shape)) * tf.as_dtype(w.dtype).size for w in weights)
+    needed += 2**20
+    free = shutil.disk_usage(folder).free
+    if free < needed:
+        raise OSError(
+            errno.ENOSPC,
+            f"No space left to write {path} (about {needed / 2**20:.1f} MiB needed, "
+            f"{free / 2**20:.1f} MiB free). Free some space",
+        )

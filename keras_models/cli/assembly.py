@@ -9,6 +9,7 @@ nearest-neighbour report.
 
 import dataclasses
 import os
+import signal
 
 import keras
 import tensorflow as tf
@@ -29,12 +30,14 @@ class RunCallbacks:
         evaluator: the metric evaluator (its `history` goes to the report).
         guard: the non-finite guard (its `reason` says whether the run diverged).
         monitor: the overfitting monitor, or None without held-out images.
+        stop: what stops the run on SIGINT/SIGTERM (its `received` says whether it did).
     """
 
     all: list[keras.callbacks.Callback]
     evaluator: callbacks.MetricEvaluator
     guard: callbacks.NonFiniteGuard
     monitor: callbacks.OverfittingMonitor | None
+    stop: callbacks.StopOnSignal
 
 
 def _reference_statistics(config, inception, images, run_dir):
@@ -60,6 +63,7 @@ def run_callbacks(
     *,
     start: int,
     inception: object | None = None,
+    multi_worker: tf.distribute.cluster_resolver.ClusterResolver | None = None,
 ) -> RunCallbacks:
     """The callbacks of a run that starts (or resumes) at step `start`.
 
@@ -71,6 +75,9 @@ def run_callbacks(
         train_steps: the GAN's step counter (checkpointed at every epoch end).
         start: the step the run starts at.
         inception: the feature extractor of the config's metrics, or None without any.
+        multi_worker: the cluster of a `MultiWorkerMirroredStrategy` run, whose workers
+            save on SIGTERM through TensorFlow's `PreemptionCheckpointHandler`; None
+            for a run in one process, which saves on SIGTERM itself.
 
     Returns:
         The callbacks.
@@ -105,7 +112,26 @@ def run_callbacks(
             initial_step=start,
             guard=guard,
         )
+    samples = callbacks.SampleGrid(
+        num_samples=min(64, len(images)),
+        output_dir=run_dir.samples,
+        log_dir=run_dir.logs,
+        every_n_steps=config.sample_every,
+        labels=None if labels is None else labels[:64],
+        initial_step=start,
+        seed=config.seed,
+        guard=guard,
+    )
+    nearest = callbacks.NearestNeighbourReport(
+        images, os.path.join(run_dir.path, "nearest.png"), guard=guard
+    )
+    observers = [samples, evaluator, *([monitor] if monitor else []), nearest]
+    stop = callbacks.StopOnSignal(
+        (signal.SIGINT,) if multi_worker else (signal.SIGINT, signal.SIGTERM),
+        skip_at_end=observers,
+    )
     every = [
+        stop,
         TrainingProgress(
             config.images_per_step,
             total_steps=config.total_steps,
@@ -114,22 +140,13 @@ def run_callbacks(
         ),
         callbacks.StopAtStep(config.total_steps, config.ckpt_every, initial_step=start),
         keras.callbacks.TensorBoard(run_dir.logs, update_freq=max(1, config.ckpt_every // 10)),
-        callbacks.SampleGrid(
-            num_samples=min(64, len(images)),
-            output_dir=run_dir.samples,
-            log_dir=run_dir.logs,
-            every_n_steps=config.sample_every,
-            labels=None if labels is None else labels[:64],
-            initial_step=start,
-            seed=config.seed,
-            guard=guard,
-        ),
+        samples,
         evaluator,
         *([monitor] if monitor else []),
         guard,  # after the callbacks whose metrics it checks, before the checkpoint
-        callbacks.NearestNeighbourReport(
-            images, os.path.join(run_dir.path, "nearest.png"), guard=guard
-        ),
+        nearest,
         callbacks.CheckpointEveryEpoch(manager, train_steps, guard),
     ]
-    return RunCallbacks(every, evaluator, guard, monitor)
+    if multi_worker:
+        every.append(callbacks.SaveOnPreemption(multi_worker, manager, train_steps))
+    return RunCallbacks(every, evaluator, guard, monitor, stop)

@@ -14,7 +14,10 @@ printed). Running again with the same --run_dir resumes from the latest checkpoi
 the same next batch and random streams (see keras_models/run_dir.py).
 Bad input (invalid values, unknown preset or dataset, no images, missing weights,
 unwritable, busy or incompatible run dir) exits with status 2 before any training starts;
-a run that diverges or cannot write its outputs exits with status 1, resumable.
+a run that diverges or cannot write its outputs exits with status 1, resumable. SIGINT
+(Ctrl-C) or SIGTERM (preemption) ends the step under way, saves a checkpoint and exits
+with status 130 or 143 (128 + the signal's number); a second one stops at once. Either
+way the same command resumes, losing at most the steps since the last checkpoint.
 
 This module is the command line only: flags -> `TrainConfig` (keras_models.cli.flags,
 keras_models.recipes) and `RunOptions` (keras_models.cli.options) -> `Training`
@@ -22,6 +25,7 @@ keras_models.recipes) and `RunOptions` (keras_models.cli.options) -> `Training`
 """
 
 import os
+import signal
 import sys
 import warnings
 
@@ -34,7 +38,14 @@ from absl import app, flags, logging  # noqa: E402
 from keras_models import recipes  # noqa: E402
 from keras_models.cli import commands, options  # noqa: E402
 from keras_models.cli import flags as config_flags  # noqa: E402
-from keras_models.cli.errors import INPUT_ERRORS, TrainingError, UsageError  # noqa: E402
+from keras_models.cli.errors import (  # noqa: E402
+    INPUT_ERRORS,
+    Interrupted,
+    SignalReceived,
+    TrainingError,
+    UsageError,
+    raise_on_signal,
+)
 from keras_models.cli.training import Training  # noqa: E402
 from keras_models.config import TrainConfig  # noqa: E402
 
@@ -60,10 +71,24 @@ def config_from_flags(flag_values: flags.FlagValues = FLAGS) -> TrainConfig:
 def main(argv: list[str]) -> None:
     """Runs the command in `argv` (after flag parsing) with the parsed `FLAGS`.
 
-    Exits with status 2 on bad input and 1 when a started run cannot go on.
+    Exits with status 2 on bad input, 1 when a started run cannot go on, and 128 + the
+    signal's number when SIGINT or SIGTERM stopped it.
     """
     if not FLAGS["verbosity"].present:
         logging.set_verbosity(logging.WARNING)  # TensorFlow's INFO lines drown the progress bar
+    try:
+        run_command(argv)
+    except Interrupted as error:
+        print(f"{os.path.basename(sys.argv[0])}: {error}", file=sys.stderr)
+        sys.exit(error.status)
+    except (SignalReceived, KeyboardInterrupt) as received:
+        signum = getattr(received, "signal", signal.SIGINT)
+        print(f"{os.path.basename(sys.argv[0])}: stopped by {signum.name}.", file=sys.stderr)
+        sys.exit(128 + int(signum))
+
+
+def run_command(argv: list[str]) -> None:
+    """`main` without the handling of signals."""
     command = argv[1] if len(argv) > 1 else "train"
     try:
         if command not in COMMANDS or len(argv) > 2:
@@ -88,6 +113,8 @@ def main(argv: list[str]) -> None:
         training.run()
     except UsageError as error:
         exit_with_error(error, status=2)
+    except Interrupted:
+        raise  # reported by `main`
     except TrainingError as error:
         exit_with_error(error, status=1)
 
@@ -128,5 +155,7 @@ def show_in_help(flag_values: flags.FlagValues = FLAGS) -> None:
 def run() -> None:
     """The command line's entry point (`tf-diffaug-train`, `python train.py`)."""
     warnings.formatwarning = one_line_warning
+    for signum in (signal.SIGINT, signal.SIGTERM):  # reported in one line, not a traceback
+        signal.signal(signum, raise_on_signal)
     show_in_help()
     app.run(main, flags_parser=parse_flags)

@@ -18,17 +18,26 @@ Training(config, RunOptions(run_dir="runs/demo")).run()
 
 import math
 import os
+import signal
 
 import keras
 import tensorflow as tf
 
 from keras_models import build, data, devices, finetune, metrics, report
+from keras_models.callbacks import Preempted
+from keras_models.checkpoint_files import checkpoint_manager, restore_latest
 from keras_models.cli.assembly import RunCallbacks, run_callbacks
-from keras_models.cli.errors import INPUT_ERRORS, TrainingError, UsageError
+from keras_models.cli.errors import (
+    INPUT_ERRORS,
+    Interrupted,
+    SignalReceived,
+    TrainingError,
+    UsageError,
+)
 from keras_models.cli.options import RunOptions
 from keras_models.cli.summary import summary_lines
 from keras_models.config import TrainConfig
-from keras_models.run_dir import RunDirectory, restore_latest
+from keras_models.run_dir import RunDirectory
 
 
 def load_data(config: TrainConfig) -> data.TrainingData:
@@ -104,6 +113,7 @@ class Training:
         self.options = options or RunOptions()
         self.run_dir = RunDirectory(self.options.run_dir_of(config.preset))
         self.history = None
+        self.manager: tf.train.CheckpointManager | None = None
 
     def run(self) -> None:
         """Prepares, then (unless `options.dry_run`) trains, exports and reports.
@@ -111,10 +121,13 @@ class Training:
         Raises:
             UsageError: bad input, before anything is trained or written.
             TrainingError: the run started and cannot go on; it resumes once fixed.
+            Interrupted: a signal stopped the run (a `TrainingError`); it resumes.
         """
         try:
             if self.prepare():
                 self.fit()
+        except SignalReceived as received:  # outside the steps `StopOnSignal` watches
+            raise self._stopped(received.signal, at_once=True) from None
         finally:
             self.run_dir.unlock()
 
@@ -170,15 +183,15 @@ class Training:
             print(f"Initialised G, D and EMA G from {self.initial_weights}.")
         if options.dry_run:
             return False
+        self.strategy = strategy
         resuming = self.run_dir.prepare(config, resume=options.resume, overwrite=options.overwrite)
         checkpoint = tf.train.Checkpoint(**self.gan.checkpoint_items())
-        self.manager = tf.train.CheckpointManager(
-            checkpoint, self.run_dir.checkpoints, max_to_keep=config.keep_checkpoints
+        restored = restore_latest(checkpoint, self.run_dir.checkpoints) if resuming else None
+        self.manager = checkpoint_manager(
+            checkpoint, self.run_dir.checkpoints, config.keep_checkpoints, latest=restored
         )
-        self.start = 0
+        self.start = int(self.gan.train_steps.numpy()) if restored else 0
         if resuming:
-            restored = restore_latest(self.manager, checkpoint)
-            self.start = int(self.gan.train_steps.numpy()) if restored else 0
             print(
                 f"Resuming from {restored} at step {self.start}."
                 if restored
@@ -212,6 +225,9 @@ class Training:
             self.gan.train_steps,
             start=self.start,
             inception=self.inception,
+            multi_worker=(
+                self.strategy.cluster_resolver if self.options.strategy == "multiworker" else None
+            ),
         )
         # The pipeline is deterministic, so skipping the batches already trained on gives
         # exactly the batch an uninterrupted run would see next. Epochs (checkpoints) end
@@ -228,6 +244,8 @@ class Training:
                 shuffle=False,  # the pipeline shuffles, deterministically
                 verbose=0,  # TrainingProgress reports, for the whole run
             )
+        except Preempted:
+            raise self._stopped(signal.SIGTERM) from None
         except OSError as error:  # e.g. no permission or no space left in the run directory
             raise TrainingError(
                 f"{error}. Nothing is lost up to the last checkpoint "
@@ -236,6 +254,8 @@ class Training:
             ) from error
         if run.guard.reason is not None:
             raise TrainingError(self._divergence_advice(run))
+        if run.stop.received is not None:
+            raise self._stopped(run.stop.received)
         self.history = history.history
         if self.options.export:
             self.gan.export_generator(self.run_dir.export)
@@ -249,6 +269,22 @@ class Training:
             initial_weights=self.initial_weights,
         )
         print(f"Run directory: {self.run_dir.path} (samples/, report.md, logs/ for TensorBoard)")
+
+    def _stopped(self, signum: int, at_once: bool = False) -> Interrupted:
+        """Where a signal stopped the run (`at_once`: within a step, or before training)
+        and how to resume."""
+        name = signal.Signals(signum).name
+        latest = self.manager.latest_checkpoint if self.manager else None
+        if at_once:
+            kept = f"the last checkpoint, {latest}" if latest else "no checkpoint yet"
+            message = f"stopped by {name}: nothing is lost up to {kept}"
+        else:
+            step = int(keras.ops.convert_to_numpy(self.gan.train_steps))
+            message = (
+                f"stopped by {name} at step {step} of {self.config.total_steps}, "
+                f"after saving {latest}"
+            )
+        return Interrupted(f"{message}. Run the same command again to resume.", signum)
 
     def _divergence_advice(self, run: RunCallbacks) -> str:
         """What a diverged run left and how to recover (NonFiniteGuard kept every save of

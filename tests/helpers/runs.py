@@ -24,11 +24,13 @@ TINY = [
 ]
 
 
-def run_train(*args, env=None, timeout=600):
-    """train.py in a subprocess; `env` adds variables (a None value removes one)."""
+def run_train(*args, env=None, timeout=600, fault=None):
+    """train.py in a subprocess; `env` adds variables (a None value removes one), `fault`
+    injects one (`tests.helpers.faults`, e.g. "SIGTERM@3")."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
+    command = ["-m", "tests.helpers.faults", fault] if fault else [str(ROOT / "train.py")]
     return subprocess.run(
-        [sys.executable, str(ROOT / "train.py"), *args],
+        [sys.executable, *command, *args],
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -6,6 +6,7 @@ num_classes) keeps these tests independent of keras_models.gan.
 
 import json
 import os
+import shutil
 import warnings
 
 import keras
@@ -161,6 +162,17 @@ def test_metric_evaluator_logs_history_and_keeps_best(tmp_path):
     resumed = callbacks.MetricEvaluator(reals, every_n_steps=2, checkpoint_path=ckpt)
     _fit(StandInGAN(), 2, [resumed])
     assert resumed.history[0]["swd"] > 0 and open(ckpt, "rb").read() == saved
+
+
+def test_best_weights_are_not_begun_without_room_for_them(tmp_path, monkeypatch):
+    # HDF5 crashes the process on a full disk: the space is checked before writing.
+    space = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: space._replace(free=512 * 1024))
+    ckpt = str(tmp_path / "best.weights.h5")
+    evaluator = callbacks.MetricEvaluator(_images(8, 0), every_n_steps=2, checkpoint_path=ckpt)
+    with pytest.raises(OSError, match=r"No space left to write .*best.tmp.weights.h5 \(about"):
+        _fit(StandInGAN(), 2, [evaluator])
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_metric_evaluator_with_inception_logs_fid_kid_is(tmp_path):

@@ -1,7 +1,7 @@
 """The command line (train.py) end to end: presets, run directory, exact resume,
 export/generate, bad input."""
 
-import concurrent.futures
+import fnmatch
 import json
 import os
 import re
@@ -15,7 +15,7 @@ import pytest
 import tensorflow as tf
 
 from keras_models import build, devices, recipes
-from keras_models.run_dir import RunDirectory, RunDirError
+from keras_models.run_dir import MARKER, RUN_OUTPUTS, RunDirectory, RunDirError
 from tests.helpers import tfds_local
 from tests.helpers.runs import ROOT, TINY, checkpoint_values, run_in_process, run_train
 
@@ -202,28 +202,6 @@ def test_tiny_run_writes_its_outputs_and_the_export_generates_in_a_fresh_process
     assert Image.open(nearest).size == (5 * 32, 8 * 32)
 
 
-def test_interrupted_and_resumed_run_ends_bitwise_equal_even_from_a_corrupt_checkpoint(tmp_path):
-    common = [*TINY, "--ckpt_every=2", "--sample_every=100", "--eval_every=100", "--export=false"]
-    straight, interrupted = tmp_path / "straight", tmp_path / "interrupted"
-    # The uninterrupted run trains beside the interrupted one (each process is mostly
-    # single-threaded start-up and tracing).
-    with concurrent.futures.ThreadPoolExecutor(1) as beside:
-        straight_run = beside.submit(run_train, *common, f"--run_dir={straight}", "--steps=6")
-        assert run_train(*common, f"--run_dir={interrupted}", "--steps=4").returncode == 0
-        # The newest checkpoint is damaged (e.g. the disk filled up): resume must fall back.
-        data_file = next((interrupted / "checkpoints").glob("ckpt-4.data-*"))
-        data_file.write_bytes(b"garbage")
-        result = run_train(*common, f"--run_dir={interrupted}", "--steps=6")
-        assert straight_run.result().returncode == 0
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "falling back to the previous one" in result.stderr
-    assert "at step 2" in result.stdout
-    expected, resumed = checkpoint_values(straight, 6), checkpoint_values(interrupted, 6)
-    assert expected.keys() == resumed.keys() and len(expected) > 20
-    for name, value in expected.items():
-        np.testing.assert_array_equal(resumed[name], value, err_msg=name)
-
-
 # --- bad input ---------------------------------------------------------------------------
 
 
@@ -269,6 +247,7 @@ def test_existing_run_is_not_overwritten_and_incompatible_resume_is_refused(tmp_
 
     config = recipes.resolve("demo", {"width": 2, "resolution": 32})
     (run_dir / "keep.txt").unlink()
+    (run_dir / MARKER).write_text("")
     (run_dir / "config.json").write_text(json.dumps({**config.to_dict(), "resolution": 64}))
     result = run_in_process(*TINY, f"--run_dir={run_dir}", "--steps=2")
     assert result.returncode == 2
@@ -404,41 +383,15 @@ def test_a_diverged_run_keeps_its_last_good_checkpoint_and_resumes_with_lower_ra
 
 def test_a_second_process_on_a_run_directory_is_refused(tmp_path):
     run_dir = tmp_path / "run"
-    run_dir.mkdir()
-    # A live process (this test's) holds the directory.
-    (run_dir / "train.lock").write_text(f"{os.getpid()} {socket.gethostname()}")
-    result = run_train(*TINY, f"--run_dir={run_dir}", "--steps=2")
+    holder = RunDirectory(str(run_dir))
+    holder.lock()  # this test's process trains in it
+    try:
+        result = run_train(*TINY, f"--run_dir={run_dir}", "--steps=2")
+    finally:
+        holder.unlock()
     assert result.returncode == 2, result.stderr[-3000:]
     assert f"is in use by process {os.getpid()} on {socket.gethostname()}" in result.stderr
-    assert (run_dir / "train.lock").exists() and not (run_dir / "config.json").exists()
-
-
-def test_the_run_directory_lock_is_exclusive_and_a_stale_one_is_taken_over(tmp_path):
-    config = recipes.resolve("demo")
-    run = RunDirectory(str(tmp_path / "run"))
-    host = socket.gethostname()
-    run.prepare(config, resume=True, overwrite=False)
-    assert (tmp_path / "run" / "train.lock").read_text() == f"{os.getpid()} {host}"
-    run.prepare(config, resume=True, overwrite=True)  # this process holds it: no conflict
-    assert (tmp_path / "run" / "train.lock").exists()
-    run.unlock()
-    assert not (tmp_path / "run" / "train.lock").exists()
-    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    try:
-        (tmp_path / "run" / "train.lock").write_text(f"{other.pid} {host}")
-        with pytest.raises(RunDirError, match=f"in use by process {other.pid} on {host}"):
-            run.prepare(config, resume=True, overwrite=True)
-        assert (tmp_path / "run" / "config.json").exists()  # --overwrite deleted nothing
-    finally:
-        other.kill()
-        other.wait()
-    with pytest.warns(UserWarning, match=f"Taking over the lock .* of process {other.pid}"):
-        run.prepare(config, resume=True, overwrite=False)
-    assert (tmp_path / "run" / "train.lock").read_text() == f"{os.getpid()} {host}"
-    run.unlock()
-    (tmp_path / "run" / "train.lock").write_text(f"123 another-{host}")  # cannot be checked
-    with pytest.raises(RunDirError, match=f"in use by process 123 on another-{host}"):
-        run.prepare(config, resume=True, overwrite=False)
+    assert not (run_dir / "config.json").exists()
 
 
 def test_start_up_prints_a_summary_without_native_log_lines(tmp_path):
@@ -469,6 +422,15 @@ def test_a_users_own_native_log_level_is_respected():
     # 0 shows TensorFlow's INFO lines.
     result = run_train(*TINY, "--dry_run", env={"TF_CPP_MIN_LOG_LEVEL": "0"})
     assert re.search(r"^I\d{4} ", result.stderr, re.M), result.stderr[-3000:]
+
+
+def test_overwrite_knows_every_file_and_folder_a_run_writes(tiny_run):
+    run_dir, result = tiny_run
+    assert result.returncode == 0, result.stderr[-3000:]
+    written = {entry.name for entry in run_dir.iterdir()} - {MARKER, "export"}
+    patterns = [re.compile(fnmatch.translate(pattern)) for pattern in RUN_OUTPUTS]
+    assert all(any(p.match(name) for p in patterns) for name in written), written
+    assert "export" in RUN_OUTPUTS and "nearest_export.png" in RUN_OUTPUTS  # `nearest`'s
 
 
 def test_warnings_print_as_one_line_without_the_library_source(tiny_run):
