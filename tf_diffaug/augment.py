@@ -94,9 +94,60 @@ def parse_policy(policy: PolicySpec) -> tuple[str, ...]:
     return tuple(expanded)
 
 
-def _check_probability(probability: float | numbers.Real) -> None:
-    if not 0.0 <= float(probability) <= 1.0:
-        raise ValueError(f"`probability` must be in [0, 1]. Received: probability={probability}")
+def _check_fraction(name: str, value: object, *, allow_zero: bool = True, hint: str = "") -> float:
+    """Returns `value` as a float after checking that it is a number in [0, 1] or (0, 1].
+
+    Args:
+        name: the argument's name, for the message.
+        value: the argument; a Python or NumPy real number (not a bool).
+        allow_zero: whether the interval is [0, 1] rather than (0, 1].
+        hint: appended to "must be a float in [0, 1]" in the message on a value of
+            another type, e.g. what else the argument may be.
+
+    Returns:
+        `value` as a Python float.
+
+    Raises:
+        ValueError: for a value of another type (None, a bool, a string, a tensor, ...)
+            or out of the interval (NaN included).
+    """
+    interval = "[0, 1]" if allow_zero else "(0, 1]"
+    # bool is an int subclass, and float() would take "0.5": both would pass silently.
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(
+            f"`{name}` must be a float in {interval}{hint}. "
+            f"Received: {name}={value!r} (of type {type(value).__name__})"
+        )
+    number = float(value)
+    if not (0.0 <= number if allow_zero else 0.0 < number) or not number <= 1.0:
+        raise ValueError(f"`{name}` must be in {interval}. Received: {name}={value}")
+    return number
+
+
+def check_seed(seed: object, expected: str = "None or an int") -> int:
+    """Returns an integer seed as a Python int, after checking that it fits in int64.
+
+    Args:
+        seed: the seed; a Python or NumPy integer (not a bool).
+        expected: what the seed may be, for the message.
+
+    Returns:
+        `seed` as a Python int (JSON-serializable, for `get_config`).
+
+    Raises:
+        ValueError: for a seed of another type, or outside int64, which Keras's and
+            TensorFlow's random ops take.
+    """
+    if (
+        isinstance(seed, (int, np.integer))
+        and not isinstance(seed, bool)
+        and -(2**63) <= seed < 2**63
+    ):
+        return int(seed)
+    raise ValueError(
+        f"`seed` must be {expected} in [-2**63, 2**63). "
+        f"Received: seed={seed!r} (of type {type(seed).__name__})"
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,15 +190,9 @@ class Policy:
             The `Policy`.
 
         Raises:
-            ValueError: for an argument out of range or an invalid policy.
+            ValueError: for an argument of the wrong type or out of range, or an invalid
+                policy.
         """
-        for name, ratio in (
-            ("translation_ratio", translation_ratio),
-            ("cutout_ratio", cutout_ratio),
-        ):
-            if not 0.0 < float(ratio) <= 1.0:
-                raise ValueError(f"`{name}` must be in (0, 1]. Received: {name}={ratio}")
-        _check_probability(probability)
         if data_format not in DATA_FORMATS:
             raise ValueError(
                 f"`data_format` must be one of {DATA_FORMATS}. "
@@ -155,9 +200,15 @@ class Policy:
             )
         return cls(
             parse_policy(policy),
-            float(probability),
-            float(translation_ratio),
-            float(cutout_ratio),
+            # A tensor here would be read once: an adaptive one must be given per call.
+            _check_fraction(
+                "probability",
+                probability,
+                hint="; a tensor or variable is given per call instead, as "
+                "`layer(images, training=True, probability=p)`",
+            ),
+            _check_fraction("translation_ratio", translation_ratio, allow_zero=False),
+            _check_fraction("cutout_ratio", cutout_ratio, allow_zero=False),
             data_format,
         )
 
@@ -211,7 +262,7 @@ class Policy:
         sizes = Sizes.of(images, self.translation_ratio, self.cutout_ratio)
         probability = self.probability if probability is None else probability
         if isinstance(probability, numbers.Real):
-            _check_probability(probability)
+            probability = _check_fraction("probability", probability)
             gated = probability < 1.0
         else:
             probability, gated = tf.cast(probability, tf.float32), True
@@ -293,19 +344,15 @@ def base_seed(seed: Seed) -> tf.Tensor:
     replicas augment their shards independently instead of repeating each other's draws.
 
     Raises:
-        ValueError: for a seed of another type.
+        ValueError: for a seed of another type, or an int outside int64.
     """
     if isinstance(seed, keras.random.SeedGenerator):
         seed = seed.next()
     elif seed is None:
         seed = keras.random.randint((2,), 0, 2**31 - 1, dtype="int32")
-    elif isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-        seed = tf.constant([int(seed), 0], tf.int64)
     else:
-        raise ValueError(
-            "`seed` must be None, an int or a `keras.random.SeedGenerator`. "
-            f"Received: seed={seed!r} (of type {type(seed).__name__})"
-        )
+        seed = check_seed(seed, "None, a `keras.random.SeedGenerator` or an int")
+        seed = tf.constant([seed, 0], tf.int64)
     replica = tf.distribute.get_replica_context()
     if replica is not None and replica.num_replicas_in_sync > 1:
         seed = draws.fold_in(seed, replica.replica_id_in_sync_group)

@@ -3,7 +3,6 @@
 from typing import Any
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from tf_diffaug.augment import (
@@ -14,6 +13,7 @@ from tf_diffaug.augment import (
     Seed,
     Transformation,
     base_seed,
+    check_seed,
 )
 
 
@@ -57,7 +57,7 @@ class DiffAugment(keras.layers.Layer):
         cutout_ratio: cutout side as a fraction of each side, in (0, 1].
         data_format: "channels_last" or "channels_first"; None uses
             `keras.config.image_data_format()`.
-        seed: int for a reproducible sequence of draws, or None.
+        seed: int (in int64) for a reproducible sequence of draws, or None.
         **kwargs: base `keras.layers.Layer` arguments (name, dtype, ...).
     """
 
@@ -78,10 +78,10 @@ class DiffAugment(keras.layers.Layer):
             probability,
             translation_ratio,
             cutout_ratio,
-            data_format or keras.config.image_data_format(),
+            keras.config.image_data_format() if data_format is None else data_format,
         )
-        # NumPy integers (e.g. from a config array) are ints too; `get_config` stays JSON.
-        self.seed = int(seed) if isinstance(seed, np.integer) else seed
+        # NumPy integers (e.g. from a config array) become ints: `get_config` stays JSON.
+        self.seed = None if seed is None else check_seed(seed)
         self.seed_generator = keras.random.SeedGenerator(self.seed, name="diffaugment_seed")
         self.supports_jit = True
 

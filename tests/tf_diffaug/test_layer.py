@@ -238,3 +238,39 @@ def test_numpy_integer_seeds_and_non_string_policies():
     )
     with pytest.raises(ValueError, match="comma-separated string or a list.*policy=123"):
         tf_diffaug.DiffAugment(policy=123)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"probability": None}, r"`probability` must be a float in \[0, 1\]; .*=None \(of type"),
+        ({"probability": True}, r"a float in \[0, 1\]; .*probability=True \(of type bool\)"),
+        ({"probability": "0.5"}, r"a float in \[0, 1\]; .*probability='0.5' \(of type str\)"),
+        (
+            {"probability": tf.Variable(0.5)},
+            r"a float in \[0, 1\]; a tensor or variable is given per call instead, as "
+            r"`layer\(images, training=True, probability=p\)`",
+        ),
+        ({"probability": float("nan")}, r"`probability` must be in \[0, 1\]"),
+        ({"translation_ratio": None}, r"`translation_ratio` must be a float in \(0, 1\]"),
+        ({"translation_ratio": True}, r"`translation_ratio` must be a float in \(0, 1\]"),
+        ({"cutout_ratio": "0.5"}, r"`cutout_ratio` must be a float in \(0, 1\]"),
+        ({"data_format": ""}, "`data_format` must be one of"),
+        ({"seed": True}, r"`seed` must be None or an int.*Received: seed=True \(of type bool\)"),
+        ({"seed": 1.5}, r"`seed` must be None or an int.*Received: seed=1\.5 \(of type float\)"),
+        ({"seed": "3"}, r"`seed` must be None or an int.*Received: seed='3' \(of type str\)"),
+        ({"seed": 2**63}, r"`seed` must be None or an int in \[-2\*\*63, 2\*\*63\)"),
+    ],
+)
+def test_bad_argument_types_raise_clear_errors(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        tf_diffaug.DiffAugment(**kwargs)
+
+
+def test_functional_form_rejects_bad_seeds_and_ratios():
+    with pytest.raises(ValueError, match=r"an int in \[-2\*\*63, 2\*\*63\).*seed=True"):
+        tf_diffaug.diff_augment(images(), seed=True)
+    with pytest.raises(ValueError, match=r"an int in \[-2\*\*63, 2\*\*63\).*seed=36893"):
+        tf_diffaug.diff_augment(images(), seed=2**65)
+    with pytest.raises(ValueError, match=r"`cutout_ratio` must be a float.*cutout_ratio=None"):
+        tf_diffaug.diff_augment(images(), cutout_ratio=None)
