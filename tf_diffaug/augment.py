@@ -13,7 +13,7 @@ from tf_diffaug import draws
 from tf_diffaug.color import ColorAffine
 from tf_diffaug.geometry import Geometry, Sizes
 from tf_diffaug.registry import COLOR, GEOMETRY, GROUPS, OPS
-from tf_diffaug.transform import transform
+from tf_diffaug.transform import compiling_with_xla, transform
 
 DEFAULT_POLICY = "color,translation,cutout"
 DATA_FORMATS = ("channels_last", "channels_first")
@@ -150,6 +150,11 @@ def check_seed(seed: object, expected: str = "None or an int") -> int:
     )
 
 
+# Ops that `Policy.apply` gates by a bool "<op>_applied" entry (color ops have identity
+# parameters instead).
+_APPLIED_KEYS = tuple(f"{name}_applied" for name, op in OPS.items() if op.kind != COLOR)
+
+
 @dataclasses.dataclass(frozen=True)
 class Policy:
     """A parsed, validated DiffAugment policy.
@@ -233,6 +238,76 @@ class Policy:
             )
         return images
 
+    def check_transformation(self, images: tf.Tensor, params: Transformation) -> Transformation:
+        """Validates a transformation dict for `images`; returns its values as tensors.
+
+        Every op of the policy needs an entry. Entries for other ops are ignored, so
+        that one dict can serve several policies, but a key that names no op's
+        parameters (a typo, or `"<op>_applied"` for a color op, which is gated by its
+        identity parameters instead) is an error rather than silently unused. Every
+        value must have the images' batch size as its leading dimension: checked now
+        where both are static, else when the graph runs (not under XLA, which compiles
+        assertions to nothing).
+
+        Args:
+            images: the batch, as `check_images` returns it.
+            params: the transformation dict.
+
+        Returns:
+            `params` with tensor values, which wait for the run-time checks if any.
+
+        Raises:
+            ValueError: for a missing or unknown key, a value without a batch axis, or
+                one drawn for another (static) batch size.
+        """
+        missing = [name for name in self.ops if name not in params]
+        unknown = sorted(set(params) - set(OPS) - set(_APPLIED_KEYS))
+        if missing or unknown:
+            problems = [f"is missing parameters for {missing}"] if missing else []
+            problems += [f"has unknown keys {unknown}"] if unknown else []
+            raise ValueError(
+                f"The transformation {' and '.join(problems)}: the policy {self.ops} "
+                "needs one entry per op, and takes optional `<op>_applied` entries for "
+                f"{', '.join(key.removesuffix('_applied') for key in _APPLIED_KEYS)}. Draw "
+                "it with `get_random_transformation(images)`. "
+                f"Received keys: {sorted(params)}"
+            )
+        batch = images.shape[0]
+        checked: Transformation = {}
+        assertions = []
+        for key, value in params.items():
+            value = tf.convert_to_tensor(value)
+            if value.shape.rank == 0:
+                raise ValueError(
+                    "Each parameter of a transformation needs a leading batch axis, with "
+                    f"one value per sample. Received: `{key}` of shape {value.shape}"
+                )
+            drawn = None if value.shape.rank is None else value.shape[0]
+            if batch is not None and drawn is not None:
+                if drawn != batch:
+                    raise ValueError(
+                        f"The transformation parameters were drawn for a batch of {drawn} "
+                        f"but the images have batch size {batch}; draw them with "
+                        f"`get_random_transformation(images)`. Received: `{key}` of shape "
+                        f"{value.shape}"
+                    )
+            elif not compiling_with_xla():
+                assertions.append(
+                    tf.debugging.assert_equal(
+                        tf.shape(value)[0],
+                        tf.shape(images)[0],
+                        # No apostrophes: TensorFlow escapes them in assertion messages.
+                        message=f"The transformation parameters `{key}` were drawn for "
+                        "another batch size than that of the images; draw them with "
+                        "`get_random_transformation(images)`",
+                    )
+                )
+            checked[key] = value
+        if assertions:
+            with tf.control_dependencies(assertions):
+                checked = {key: tf.identity(value) for key, value in checked.items()}
+        return checked
+
     def _to_nhwc(self, images: tf.Tensor) -> tf.Tensor:
         if self.data_format == "channels_first":
             return tf.transpose(images, (0, 2, 3, 1))
@@ -293,15 +368,10 @@ class Policy:
             The augmented images, with the dtype and shape of `images`.
 
         Raises:
-            ValueError: for invalid images or a dict that lacks one of the policy's ops.
+            ValueError: for invalid images or parameters (see `check_transformation`).
         """
         images = self.check_images(images)
-        missing = [name for name in self.ops if name not in params]
-        if missing:
-            raise ValueError(
-                f"The transformation is missing parameters for {missing}. Received keys: "
-                f"{sorted(params)}"
-            )
+        params = self.check_transformation(images, params)
         if not self.ops:
             return images
         dtype = images.dtype

@@ -274,3 +274,59 @@ def test_functional_form_rejects_bad_seeds_and_ratios():
         tf_diffaug.diff_augment(images(), seed=2**65)
     with pytest.raises(ValueError, match=r"`cutout_ratio` must be a float.*cutout_ratio=None"):
         tf_diffaug.diff_augment(images(), cutout_ratio=None)
+
+
+@pytest.mark.parametrize("policy", [POLICY, "flip", POLICY + ",rotate90"])
+def test_parameters_drawn_for_another_batch_size_raise_a_clear_error(policy):
+    layer = tf_diffaug.DiffAugment(policy, probability=0.5, seed=1)
+    params = layer.get_random_transformation(images(batch=4))
+    with pytest.raises(
+        ValueError,
+        match=r"parameters were drawn for a batch of 4 but the images have batch size 3; "
+        r"draw them with `get_random_transformation\(images\)`\. Received: `\w+` of shape "
+        r"\(4",
+    ):
+        layer.transform_images(images(batch=3), params)
+    scalar = {**layer.get_random_transformation(images(batch=3)), layer.policy.ops[0]: 1}
+    with pytest.raises(ValueError, match=r"a leading batch axis.*of shape \(\)"):
+        layer.transform_images(images(batch=3), scalar)
+
+
+def test_parameters_for_another_batch_size_fail_when_run_if_the_batch_is_dynamic():
+    layer = tf_diffaug.DiffAugment(POLICY, seed=1)
+    params = layer.get_random_transformation(images(batch=4))
+    fn = tf.function(
+        lambda x: layer.transform_images(x, params),
+        input_signature=[tf.TensorSpec([None, 16, 16, 3], tf.float32)],
+    )
+    assert fn(images(batch=4)).shape == (4, 16, 16, 3)
+    with pytest.raises(
+        tf.errors.InvalidArgumentError,
+        match=r"parameters `brightness` were drawn for another batch size than that of the "
+        r"images; draw them with `get_random_transformation\(images\)`",
+    ):
+        fn(images(batch=3))
+
+
+def test_transformation_keys_that_name_no_parameters_raise_a_clear_error():
+    x = images()
+    layer = tf_diffaug.DiffAugment("color,translation", seed=1)
+    params = layer.get_random_transformation(x)
+    # Color ops are gated by identity parameters: a "<color op>_applied" would be ignored.
+    for key in ("translation_aplied", "brightness_applied"):
+        with pytest.raises(
+            ValueError,
+            match=rf"has unknown keys \['{key}'\]: the policy \('brightness', 'saturation', "
+            r"'contrast', 'translation'\) needs one entry per op, and takes optional "
+            r"`<op>_applied` entries for translation, cutout, flip, rotate90\. Draw it with "
+            r"`get_random_transformation\(images\)`\. Received keys: \[",
+        ):
+            layer.transform_images(x, {**params, key: tf.ones(4, tf.bool)})
+    # Entries for other ops are ignored (one dict may serve several policies).
+    expected = layer.transform_images(x, params)
+    extra = {**params, "flip": tf.ones(4, tf.bool), "cutout_applied": tf.ones(4, tf.bool)}
+    np.testing.assert_array_equal(layer.transform_images(x, extra), expected)
+    gated = {**params, "translation_applied": tf.ones(4, tf.bool)}
+    np.testing.assert_array_equal(layer.transform_images(x, gated), expected)
+    with pytest.raises(ValueError, match=r"is missing parameters for \['contrast'\]"):
+        layer.transform_images(x, {k: v for k, v in params.items() if k != "contrast"})
