@@ -150,9 +150,56 @@ def check_seed(seed: object, expected: str = "None or an int") -> int:
     )
 
 
+_OR_TENSOR = ", or a scalar float tensor or variable"
 # Ops that `Policy.apply` gates by a bool "<op>_applied" entry (color ops have identity
 # parameters instead).
 _APPLIED_KEYS = tuple(f"{name}_applied" for name, op in OPS.items() if op.kind != COLOR)
+
+
+def _call_probability(probability: object) -> tuple[float | tf.Tensor, bool]:
+    """Checks a per-call probability; says whether it needs gating ops.
+
+    A tensor's value is only known when the graph runs, so its range is asserted then;
+    except under XLA, which compiles assertions to nothing (and logs a warning per
+    assertion): there a value out of range gates as the nearest end of [0, 1] would.
+
+    Args:
+        probability: a Python or NumPy float in [0, 1], or a scalar float tensor,
+            variable or NumPy array.
+
+    Returns:
+        The probability (a float, or a float32 scalar tensor that waits for the range
+        check) and whether to gate: a float only below 1, a tensor always.
+
+    Raises:
+        ValueError: for another type, a non-scalar or non-float tensor, or a Python
+            value out of [0, 1].
+    """
+    if not (tf.is_tensor(probability) or isinstance(probability, np.ndarray)):
+        probability = _check_fraction("probability", probability, hint=_OR_TENSOR)
+        return probability, probability < 1.0
+    tensor = tf.convert_to_tensor(probability)
+    received = None
+    if tensor.shape.rank != 0:
+        received = f"shape={tensor.shape}"
+    elif not tensor.dtype.is_floating:
+        received = f"dtype={tensor.dtype.name}"
+    if received is not None:
+        raise ValueError(
+            f"`probability` must be a float in [0, 1]{_OR_TENSOR} (one probability for "
+            f"every sample). Received: {received}"
+        )
+    tensor = tf.cast(tensor, tf.float32)
+    if not compiling_with_xla():
+        message = "probability must be in [0, 1]"
+        with tf.control_dependencies(
+            [
+                tf.debugging.assert_greater_equal(tensor, 0.0, message=message),
+                tf.debugging.assert_less_equal(tensor, 1.0, message=message),
+            ]
+        ):
+            tensor = tf.identity(tensor)
+    return tensor, True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -324,23 +371,27 @@ class Policy:
         Args:
             images: the batch (only its shape is used).
             base_seed: int tensor of shape (2,).
-            probability: None (the policy's own), a Python float, or a scalar tensor
-                or variable (e.g. an adaptive strength; always gated, since its value
-                is only known when the graph runs).
+            probability: None (the policy's own), a float in [0, 1], or a scalar
+                (shape ()) float tensor or variable (e.g. an adaptive strength; always
+                gated, since its value is only known when the graph runs, and checked
+                to be in [0, 1] then, except under XLA).
 
         Returns:
             The parameters keyed by op name (see `tf_diffaug.registry`), plus a bool
             `"<name>_applied"` entry for a gated op without identity parameters.
+
+        Raises:
+            ValueError: for invalid images, or a probability of the wrong type, shape
+                or dtype, or a Python one out of range.
+            tf.errors.InvalidArgumentError: when run, for a tensor probability out of
+                [0, 1] (not under XLA).
         """
         images = self._to_nhwc(self.check_images(images))
+        probability, gated = _call_probability(
+            self.probability if probability is None else probability
+        )
         batch = tf.shape(images)[0]
         sizes = Sizes.of(images, self.translation_ratio, self.cutout_ratio)
-        probability = self.probability if probability is None else probability
-        if isinstance(probability, numbers.Real):
-            probability = _check_fraction("probability", probability)
-            gated = probability < 1.0
-        else:
-            probability, gated = tf.cast(probability, tf.float32), True
         count = sum(OPS[name].num_draws + gated for name in self.ops)
         draw = draws.Draw(base_seed, batch, count)
         params: Transformation = {}

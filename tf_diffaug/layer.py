@@ -39,11 +39,17 @@ class DiffAugment(keras.layers.Layer):
     saturation 1, contrast 1, translation (0, 0), flip False, rotate90 0); cutout, which
     has none, records skipped samples in a bool `"cutout_applied"` entry.
 
-    The probability can also be given per call, as a float or as a scalar tensor or
-    variable: `augment(images, training=True, probability=p)`. This is how
-    `keras_models.GAN` drives it with an adaptive strength (`keras_models.AdaptiveStrength`);
-    a tensor is always gated (its value is only known when the graph runs), while the
-    default `probability=1.0` adds no gating op at all.
+    The probability can also be given per call, `augment(images, training=True,
+    probability=p)`, as a Python or NumPy float in [0, 1] or as a scalar (shape ()) float
+    tensor or variable, one probability for every sample. This is how `keras_models.GAN`
+    drives it with an adaptive strength (`keras_models.AdaptiveStrength`). A tensor is
+    always gated (its value is only known when the graph runs), while the default
+    `probability=1.0` adds no gating op at all. Any other type, shape or dtype is a
+    `ValueError` at call (trace) time, and a tensor's value outside [0, 1] (NaN included)
+    an `InvalidArgumentError` when the graph runs; except under XLA (`jit_compile=True`,
+    which Keras's `jit_compile="auto"` picks on a GPU), which compiles assertions to
+    nothing: there the range is not checked, and a value below 0 or above 1 acts as 0 or
+    1 (NaN as 0).
 
     Unlike Keras's preprocessing layers this layer does not cast its inputs to the
     layer's compute dtype: the output dtype is always the input dtype, so it can sit
@@ -103,8 +109,9 @@ class DiffAugment(keras.layers.Layer):
             images: the batch to be augmented (only its shape is used).
             training: None is returned when False (the identity).
             seed: None (the layer's own generator), an int or a `SeedGenerator`.
-            probability: None (the layer's `probability`), a float in [0, 1] or a
-                float scalar tensor or variable.
+            probability: None (the layer's `probability`), or a per-call probability
+                as the class docstring describes: a float in [0, 1], or a scalar float
+                tensor or variable.
 
         Returns:
             A dict of tensors keyed by op name, or None when not training.

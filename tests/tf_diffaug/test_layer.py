@@ -330,3 +330,55 @@ def test_transformation_keys_that_name_no_parameters_raise_a_clear_error():
     np.testing.assert_array_equal(layer.transform_images(x, gated), expected)
     with pytest.raises(ValueError, match=r"is missing parameters for \['contrast'\]"):
         layer.transform_images(x, {k: v for k, v in params.items() if k != "contrast"})
+
+
+@pytest.mark.parametrize(
+    "probability, message",
+    [
+        (tf.constant([0.5, 0.5, 0.5, 0.5]), r"scalar float tensor.*Received: shape=\(4,\)"),
+        (tf.Variable([[0.5]]), r"scalar float tensor or variable \(one probability for every "),
+        (tf.constant(1), r"scalar float tensor.*Received: dtype=int32"),
+        (True, r"Received: probability=True \(of type bool\)"),
+        ("0.5", r"Received: probability='0.5' \(of type str\)"),
+        (2.0, r"`probability` must be in \[0, 1\]\. Received: probability=2\.0"),
+    ],
+)
+def test_call_time_probability_must_be_a_float_or_a_scalar_float_tensor(probability, message):
+    layer = tf_diffaug.DiffAugment(POLICY, seed=1)
+    with pytest.raises(ValueError, match=message):
+        layer(images(), training=True, probability=probability)
+    with pytest.raises(ValueError, match=message):  # at trace time too
+        tf.function(lambda x: layer(x, training=True, probability=probability))(images())
+
+
+@pytest.mark.parametrize("value", [2.0, -1.0, float("nan")])
+def test_tensor_probability_out_of_range_fails_when_run(value):
+    layer = tf_diffaug.DiffAugment(POLICY, seed=1)
+    p = tf.Variable(0.5)
+    traced = tf.function(lambda x: layer(x, training=True, probability=p))
+    assert traced(images()).shape == (4, 16, 16, 3)
+    p.assign(value)
+    message = r"probability must be in \[0, 1\]"
+    with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+        layer(images(), training=True, probability=tf.constant(value))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+        traced(images())
+
+
+def test_tensor_probability_under_xla_is_not_range_checked_and_acts_clipped():
+    """XLA drops assertion ops, so the range check is skipped when compiling; a value
+    outside [0, 1] then gates as the nearest end would (documented on the layer)."""
+    x = images()
+
+    def draw(p):
+        layer = tf_diffaug.DiffAugment(POLICY, seed=7)
+        return tf.function(lambda v: layer(v, training=True, probability=p), jit_compile=True)(x)
+
+    np.testing.assert_array_equal(draw(tf.constant(2.0)), draw(tf.constant(1.0)))
+    np.testing.assert_array_equal(draw(tf.constant(-1.0)), draw(tf.constant(0.0)))
+    np.testing.assert_array_equal(draw(tf.constant(0.0)), x)
+    graph = tf_diffaug.DiffAugment(POLICY, seed=7)
+    p = tf.constant(0.6)
+    np.testing.assert_allclose(
+        draw(p), tf.function(lambda v: graph(v, training=True, probability=p))(x), atol=1e-6
+    )
