@@ -13,7 +13,7 @@ from tf_diffaug import draws
 from tf_diffaug.color import ColorAffine
 from tf_diffaug.geometry import Geometry, Sizes
 from tf_diffaug.registry import COLOR, GEOMETRY, GROUPS, OPS
-from tf_diffaug.transform import transform
+from tf_diffaug.transform import compiling_with_xla, transform
 
 DEFAULT_POLICY = "color,translation,cutout"
 DATA_FORMATS = ("channels_last", "channels_first")
@@ -94,9 +94,112 @@ def parse_policy(policy: PolicySpec) -> tuple[str, ...]:
     return tuple(expanded)
 
 
-def _check_probability(probability: float | numbers.Real) -> None:
-    if not 0.0 <= float(probability) <= 1.0:
-        raise ValueError(f"`probability` must be in [0, 1]. Received: probability={probability}")
+def _check_fraction(name: str, value: object, *, allow_zero: bool = True, hint: str = "") -> float:
+    """Returns `value` as a float after checking that it is a number in [0, 1] or (0, 1].
+
+    Args:
+        name: the argument's name, for the message.
+        value: the argument; a Python or NumPy real number (not a bool).
+        allow_zero: whether the interval is [0, 1] rather than (0, 1].
+        hint: appended to "must be a float in [0, 1]" in the message on a value of
+            another type, e.g. what else the argument may be.
+
+    Returns:
+        `value` as a Python float.
+
+    Raises:
+        ValueError: for a value of another type (None, a bool, a string, a tensor, ...)
+            or out of the interval (NaN included).
+    """
+    interval = "[0, 1]" if allow_zero else "(0, 1]"
+    # bool is an int subclass, and float() would take "0.5": both would pass silently.
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(
+            f"`{name}` must be a float in {interval}{hint}. "
+            f"Received: {name}={value!r} (of type {type(value).__name__})"
+        )
+    number = float(value)
+    if not (0.0 <= number if allow_zero else 0.0 < number) or not number <= 1.0:
+        raise ValueError(f"`{name}` must be in {interval}. Received: {name}={value}")
+    return number
+
+
+def check_seed(seed: object, expected: str = "None or an int") -> int:
+    """Returns an integer seed as a Python int, after checking that it fits in int64.
+
+    Args:
+        seed: the seed; a Python or NumPy integer (not a bool).
+        expected: what the seed may be, for the message.
+
+    Returns:
+        `seed` as a Python int (JSON-serializable, for `get_config`).
+
+    Raises:
+        ValueError: for a seed of another type, or outside int64, which Keras's and
+            TensorFlow's random ops take.
+    """
+    if (
+        isinstance(seed, (int, np.integer))
+        and not isinstance(seed, bool)
+        and -(2**63) <= seed < 2**63
+    ):
+        return int(seed)
+    raise ValueError(
+        f"`seed` must be {expected} in [-2**63, 2**63). "
+        f"Received: seed={seed!r} (of type {type(seed).__name__})"
+    )
+
+
+_OR_TENSOR = ", or a scalar float tensor or variable"
+# Ops that `Policy.apply` gates by a bool "<op>_applied" entry (color ops have identity
+# parameters instead).
+_APPLIED_KEYS = tuple(f"{name}_applied" for name, op in OPS.items() if op.kind != COLOR)
+
+
+def _call_probability(probability: object) -> tuple[float | tf.Tensor, bool]:
+    """Checks a per-call probability; says whether it needs gating ops.
+
+    A tensor's value is only known when the graph runs, so its range is asserted then;
+    except under XLA, which compiles assertions to nothing (and logs a warning per
+    assertion): there a value out of range gates as the nearest end of [0, 1] would.
+
+    Args:
+        probability: a Python or NumPy float in [0, 1], or a scalar float tensor,
+            variable or NumPy array.
+
+    Returns:
+        The probability (a float, or a float32 scalar tensor that waits for the range
+        check) and whether to gate: a float only below 1, a tensor always.
+
+    Raises:
+        ValueError: for another type, a non-scalar or non-float tensor, or a Python
+            value out of [0, 1].
+    """
+    if not (tf.is_tensor(probability) or isinstance(probability, np.ndarray)):
+        probability = _check_fraction("probability", probability, hint=_OR_TENSOR)
+        return probability, probability < 1.0
+    tensor = tf.convert_to_tensor(probability)
+    received = None
+    if tensor.shape.rank != 0:
+        received = f"shape={tensor.shape}"
+    elif not tensor.dtype.is_floating:
+        received = f"dtype={tensor.dtype.name}"
+    if received is not None:
+        raise ValueError(
+            f"`probability` must be a float in [0, 1]{_OR_TENSOR} (one probability for "
+            f"every sample). Received: {received}"
+        )
+    tensor = tf.cast(tensor, tf.float32)
+    if not compiling_with_xla():
+        message = "probability must be in [0, 1]"
+        with tf.control_dependencies(
+            [
+                tf.debugging.assert_greater_equal(tensor, 0.0, message=message),
+                tf.debugging.assert_less_equal(tensor, 1.0, message=message),
+            ]
+        ):
+            tensor = tf.identity(tensor)
+    return tensor, True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,15 +242,9 @@ class Policy:
             The `Policy`.
 
         Raises:
-            ValueError: for an argument out of range or an invalid policy.
+            ValueError: for an argument of the wrong type or out of range, or an invalid
+                policy.
         """
-        for name, ratio in (
-            ("translation_ratio", translation_ratio),
-            ("cutout_ratio", cutout_ratio),
-        ):
-            if not 0.0 < float(ratio) <= 1.0:
-                raise ValueError(f"`{name}` must be in (0, 1]. Received: {name}={ratio}")
-        _check_probability(probability)
         if data_format not in DATA_FORMATS:
             raise ValueError(
                 f"`data_format` must be one of {DATA_FORMATS}. "
@@ -155,9 +252,15 @@ class Policy:
             )
         return cls(
             parse_policy(policy),
-            float(probability),
-            float(translation_ratio),
-            float(cutout_ratio),
+            # A tensor here would be read once: an adaptive one must be given per call.
+            _check_fraction(
+                "probability",
+                probability,
+                hint="; a tensor or variable is given per call instead, as "
+                "`layer(images, training=True, probability=p)`",
+            ),
+            _check_fraction("translation_ratio", translation_ratio, allow_zero=False),
+            _check_fraction("cutout_ratio", cutout_ratio, allow_zero=False),
             data_format,
         )
 
@@ -182,6 +285,76 @@ class Policy:
             )
         return images
 
+    def check_transformation(self, images: tf.Tensor, params: Transformation) -> Transformation:
+        """Validates a transformation dict for `images`; returns its values as tensors.
+
+        Every op of the policy needs an entry. Entries for other ops are ignored, so
+        that one dict can serve several policies, but a key that names no op's
+        parameters (a typo, or `"<op>_applied"` for a color op, which is gated by its
+        identity parameters instead) is an error rather than silently unused. Every
+        value must have the images' batch size as its leading dimension: checked now
+        where both are static, else when the graph runs (not under XLA, which compiles
+        assertions to nothing).
+
+        Args:
+            images: the batch, as `check_images` returns it.
+            params: the transformation dict.
+
+        Returns:
+            `params` with tensor values, which wait for the run-time checks if any.
+
+        Raises:
+            ValueError: for a missing or unknown key, a value without a batch axis, or
+                one drawn for another (static) batch size.
+        """
+        missing = [name for name in self.ops if name not in params]
+        unknown = sorted(set(params) - set(OPS) - set(_APPLIED_KEYS))
+        if missing or unknown:
+            problems = [f"is missing parameters for {missing}"] if missing else []
+            problems += [f"has unknown keys {unknown}"] if unknown else []
+            raise ValueError(
+                f"The transformation {' and '.join(problems)}: the policy {self.ops} "
+                "needs one entry per op, and takes optional `<op>_applied` entries for "
+                f"{', '.join(key.removesuffix('_applied') for key in _APPLIED_KEYS)}. Draw "
+                "it with `get_random_transformation(images)`. "
+                f"Received keys: {sorted(params)}"
+            )
+        batch = images.shape[0]
+        checked: Transformation = {}
+        assertions = []
+        for key, value in params.items():
+            value = tf.convert_to_tensor(value)
+            if value.shape.rank == 0:
+                raise ValueError(
+                    "Each parameter of a transformation needs a leading batch axis, with "
+                    f"one value per sample. Received: `{key}` of shape {value.shape}"
+                )
+            drawn = None if value.shape.rank is None else value.shape[0]
+            if batch is not None and drawn is not None:
+                if drawn != batch:
+                    raise ValueError(
+                        f"The transformation parameters were drawn for a batch of {drawn} "
+                        f"but the images have batch size {batch}; draw them with "
+                        f"`get_random_transformation(images)`. Received: `{key}` of shape "
+                        f"{value.shape}"
+                    )
+            elif not compiling_with_xla():
+                assertions.append(
+                    tf.debugging.assert_equal(
+                        tf.shape(value)[0],
+                        tf.shape(images)[0],
+                        # No apostrophes: TensorFlow escapes them in assertion messages.
+                        message=f"The transformation parameters `{key}` were drawn for "
+                        "another batch size than that of the images; draw them with "
+                        "`get_random_transformation(images)`",
+                    )
+                )
+            checked[key] = value
+        if assertions:
+            with tf.control_dependencies(assertions):
+                checked = {key: tf.identity(value) for key, value in checked.items()}
+        return checked
+
     def _to_nhwc(self, images: tf.Tensor) -> tf.Tensor:
         if self.data_format == "channels_first":
             return tf.transpose(images, (0, 2, 3, 1))
@@ -198,23 +371,27 @@ class Policy:
         Args:
             images: the batch (only its shape is used).
             base_seed: int tensor of shape (2,).
-            probability: None (the policy's own), a Python float, or a scalar tensor
-                or variable (e.g. an adaptive strength; always gated, since its value
-                is only known when the graph runs).
+            probability: None (the policy's own), a float in [0, 1], or a scalar
+                (shape ()) float tensor or variable (e.g. an adaptive strength; always
+                gated, since its value is only known when the graph runs, and checked
+                to be in [0, 1] then, except under XLA).
 
         Returns:
             The parameters keyed by op name (see `tf_diffaug.registry`), plus a bool
             `"<name>_applied"` entry for a gated op without identity parameters.
+
+        Raises:
+            ValueError: for invalid images, or a probability of the wrong type, shape
+                or dtype, or a Python one out of range.
+            tf.errors.InvalidArgumentError: when run, for a tensor probability out of
+                [0, 1] (not under XLA).
         """
         images = self._to_nhwc(self.check_images(images))
+        probability, gated = _call_probability(
+            self.probability if probability is None else probability
+        )
         batch = tf.shape(images)[0]
         sizes = Sizes.of(images, self.translation_ratio, self.cutout_ratio)
-        probability = self.probability if probability is None else probability
-        if isinstance(probability, numbers.Real):
-            _check_probability(probability)
-            gated = probability < 1.0
-        else:
-            probability, gated = tf.cast(probability, tf.float32), True
         count = sum(OPS[name].num_draws + gated for name in self.ops)
         draw = draws.Draw(base_seed, batch, count)
         params: Transformation = {}
@@ -242,15 +419,10 @@ class Policy:
             The augmented images, with the dtype and shape of `images`.
 
         Raises:
-            ValueError: for invalid images or a dict that lacks one of the policy's ops.
+            ValueError: for invalid images or parameters (see `check_transformation`).
         """
         images = self.check_images(images)
-        missing = [name for name in self.ops if name not in params]
-        if missing:
-            raise ValueError(
-                f"The transformation is missing parameters for {missing}. Received keys: "
-                f"{sorted(params)}"
-            )
+        params = self.check_transformation(images, params)
         if not self.ops:
             return images
         dtype = images.dtype
@@ -293,19 +465,15 @@ def base_seed(seed: Seed) -> tf.Tensor:
     replicas augment their shards independently instead of repeating each other's draws.
 
     Raises:
-        ValueError: for a seed of another type.
+        ValueError: for a seed of another type, or an int outside int64.
     """
     if isinstance(seed, keras.random.SeedGenerator):
         seed = seed.next()
     elif seed is None:
         seed = keras.random.randint((2,), 0, 2**31 - 1, dtype="int32")
-    elif isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-        seed = tf.constant([int(seed), 0], tf.int64)
     else:
-        raise ValueError(
-            "`seed` must be None, an int or a `keras.random.SeedGenerator`. "
-            f"Received: seed={seed!r} (of type {type(seed).__name__})"
-        )
+        seed = check_seed(seed, "None, a `keras.random.SeedGenerator` or an int")
+        seed = tf.constant([seed, 0], tf.int64)
     replica = tf.distribute.get_replica_context()
     if replica is not None and replica.num_replicas_in_sync > 1:
         seed = draws.fold_in(seed, replica.replica_id_in_sync_group)

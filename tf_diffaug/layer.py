@@ -3,7 +3,6 @@
 from typing import Any
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from tf_diffaug.augment import (
@@ -14,6 +13,7 @@ from tf_diffaug.augment import (
     Seed,
     Transformation,
     base_seed,
+    check_seed,
 )
 
 
@@ -39,11 +39,17 @@ class DiffAugment(keras.layers.Layer):
     saturation 1, contrast 1, translation (0, 0), flip False, rotate90 0); cutout, which
     has none, records skipped samples in a bool `"cutout_applied"` entry.
 
-    The probability can also be given per call, as a float or as a scalar tensor or
-    variable: `augment(images, training=True, probability=p)`. This is how
-    `keras_models.GAN` drives it with an adaptive strength (`keras_models.AdaptiveStrength`);
-    a tensor is always gated (its value is only known when the graph runs), while the
-    default `probability=1.0` adds no gating op at all.
+    The probability can also be given per call, `augment(images, training=True,
+    probability=p)`, as a Python or NumPy float in [0, 1] or as a scalar (shape ()) float
+    tensor or variable, one probability for every sample. This is how `keras_models.GAN`
+    drives it with an adaptive strength (`keras_models.AdaptiveStrength`). A tensor is
+    always gated (its value is only known when the graph runs), while the default
+    `probability=1.0` adds no gating op at all. Any other type, shape or dtype is a
+    `ValueError` at call (trace) time, and a tensor's value outside [0, 1] (NaN included)
+    an `InvalidArgumentError` when the graph runs; except under XLA (`jit_compile=True`,
+    which Keras's `jit_compile="auto"` picks on a GPU), which compiles assertions to
+    nothing: there the range is not checked, and a value below 0 or above 1 acts as 0 or
+    1 (NaN as 0).
 
     Unlike Keras's preprocessing layers this layer does not cast its inputs to the
     layer's compute dtype: the output dtype is always the input dtype, so it can sit
@@ -57,7 +63,7 @@ class DiffAugment(keras.layers.Layer):
         cutout_ratio: cutout side as a fraction of each side, in (0, 1].
         data_format: "channels_last" or "channels_first"; None uses
             `keras.config.image_data_format()`.
-        seed: int for a reproducible sequence of draws, or None.
+        seed: int (in int64) for a reproducible sequence of draws, or None.
         **kwargs: base `keras.layers.Layer` arguments (name, dtype, ...).
     """
 
@@ -78,10 +84,10 @@ class DiffAugment(keras.layers.Layer):
             probability,
             translation_ratio,
             cutout_ratio,
-            data_format or keras.config.image_data_format(),
+            keras.config.image_data_format() if data_format is None else data_format,
         )
-        # NumPy integers (e.g. from a config array) are ints too; `get_config` stays JSON.
-        self.seed = int(seed) if isinstance(seed, np.integer) else seed
+        # NumPy integers (e.g. from a config array) become ints: `get_config` stays JSON.
+        self.seed = None if seed is None else check_seed(seed)
         self.seed_generator = keras.random.SeedGenerator(self.seed, name="diffaugment_seed")
         self.supports_jit = True
 
@@ -103,8 +109,9 @@ class DiffAugment(keras.layers.Layer):
             images: the batch to be augmented (only its shape is used).
             training: None is returned when False (the identity).
             seed: None (the layer's own generator), an int or a `SeedGenerator`.
-            probability: None (the layer's `probability`), a float in [0, 1] or a
-                float scalar tensor or variable.
+            probability: None (the layer's `probability`), or a per-call probability
+                as the class docstring describes: a float in [0, 1], or a scalar float
+                tensor or variable.
 
         Returns:
             A dict of tensors keyed by op name, or None when not training.

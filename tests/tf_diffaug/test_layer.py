@@ -238,3 +238,147 @@ def test_numpy_integer_seeds_and_non_string_policies():
     )
     with pytest.raises(ValueError, match="comma-separated string or a list.*policy=123"):
         tf_diffaug.DiffAugment(policy=123)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"probability": None}, r"`probability` must be a float in \[0, 1\]; .*=None \(of type"),
+        ({"probability": True}, r"a float in \[0, 1\]; .*probability=True \(of type bool\)"),
+        ({"probability": "0.5"}, r"a float in \[0, 1\]; .*probability='0.5' \(of type str\)"),
+        (
+            {"probability": tf.Variable(0.5)},
+            r"a float in \[0, 1\]; a tensor or variable is given per call instead, as "
+            r"`layer\(images, training=True, probability=p\)`",
+        ),
+        ({"probability": float("nan")}, r"`probability` must be in \[0, 1\]"),
+        ({"translation_ratio": None}, r"`translation_ratio` must be a float in \(0, 1\]"),
+        ({"translation_ratio": True}, r"`translation_ratio` must be a float in \(0, 1\]"),
+        ({"cutout_ratio": "0.5"}, r"`cutout_ratio` must be a float in \(0, 1\]"),
+        ({"data_format": ""}, "`data_format` must be one of"),
+        ({"seed": True}, r"`seed` must be None or an int.*Received: seed=True \(of type bool\)"),
+        ({"seed": 1.5}, r"`seed` must be None or an int.*Received: seed=1\.5 \(of type float\)"),
+        ({"seed": "3"}, r"`seed` must be None or an int.*Received: seed='3' \(of type str\)"),
+        ({"seed": 2**63}, r"`seed` must be None or an int in \[-2\*\*63, 2\*\*63\)"),
+    ],
+)
+def test_bad_argument_types_raise_clear_errors(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        tf_diffaug.DiffAugment(**kwargs)
+
+
+def test_functional_form_rejects_bad_seeds_and_ratios():
+    with pytest.raises(ValueError, match=r"an int in \[-2\*\*63, 2\*\*63\).*seed=True"):
+        tf_diffaug.diff_augment(images(), seed=True)
+    with pytest.raises(ValueError, match=r"an int in \[-2\*\*63, 2\*\*63\).*seed=36893"):
+        tf_diffaug.diff_augment(images(), seed=2**65)
+    with pytest.raises(ValueError, match=r"`cutout_ratio` must be a float.*cutout_ratio=None"):
+        tf_diffaug.diff_augment(images(), cutout_ratio=None)
+
+
+@pytest.mark.parametrize("policy", [POLICY, "flip", POLICY + ",rotate90"])
+def test_parameters_drawn_for_another_batch_size_raise_a_clear_error(policy):
+    layer = tf_diffaug.DiffAugment(policy, probability=0.5, seed=1)
+    params = layer.get_random_transformation(images(batch=4))
+    with pytest.raises(
+        ValueError,
+        match=r"parameters were drawn for a batch of 4 but the images have batch size 3; "
+        r"draw them with `get_random_transformation\(images\)`\. Received: `\w+` of shape "
+        r"\(4",
+    ):
+        layer.transform_images(images(batch=3), params)
+    scalar = {**layer.get_random_transformation(images(batch=3)), layer.policy.ops[0]: 1}
+    with pytest.raises(ValueError, match=r"a leading batch axis.*of shape \(\)"):
+        layer.transform_images(images(batch=3), scalar)
+
+
+def test_parameters_for_another_batch_size_fail_when_run_if_the_batch_is_dynamic():
+    layer = tf_diffaug.DiffAugment(POLICY, seed=1)
+    params = layer.get_random_transformation(images(batch=4))
+    fn = tf.function(
+        lambda x: layer.transform_images(x, params),
+        input_signature=[tf.TensorSpec([None, 16, 16, 3], tf.float32)],
+    )
+    assert fn(images(batch=4)).shape == (4, 16, 16, 3)
+    with pytest.raises(
+        tf.errors.InvalidArgumentError,
+        match=r"parameters `brightness` were drawn for another batch size than that of the "
+        r"images; draw them with `get_random_transformation\(images\)`",
+    ):
+        fn(images(batch=3))
+
+
+def test_transformation_keys_that_name_no_parameters_raise_a_clear_error():
+    x = images()
+    layer = tf_diffaug.DiffAugment("color,translation", seed=1)
+    params = layer.get_random_transformation(x)
+    # Color ops are gated by identity parameters: a "<color op>_applied" would be ignored.
+    for key in ("translation_aplied", "brightness_applied"):
+        with pytest.raises(
+            ValueError,
+            match=rf"has unknown keys \['{key}'\]: the policy \('brightness', 'saturation', "
+            r"'contrast', 'translation'\) needs one entry per op, and takes optional "
+            r"`<op>_applied` entries for translation, cutout, flip, rotate90\. Draw it with "
+            r"`get_random_transformation\(images\)`\. Received keys: \[",
+        ):
+            layer.transform_images(x, {**params, key: tf.ones(4, tf.bool)})
+    # Entries for other ops are ignored (one dict may serve several policies).
+    expected = layer.transform_images(x, params)
+    extra = {**params, "flip": tf.ones(4, tf.bool), "cutout_applied": tf.ones(4, tf.bool)}
+    np.testing.assert_array_equal(layer.transform_images(x, extra), expected)
+    gated = {**params, "translation_applied": tf.ones(4, tf.bool)}
+    np.testing.assert_array_equal(layer.transform_images(x, gated), expected)
+    with pytest.raises(ValueError, match=r"is missing parameters for \['contrast'\]"):
+        layer.transform_images(x, {k: v for k, v in params.items() if k != "contrast"})
+
+
+@pytest.mark.parametrize(
+    "probability, message",
+    [
+        (tf.constant([0.5, 0.5, 0.5, 0.5]), r"scalar float tensor.*Received: shape=\(4,\)"),
+        (tf.Variable([[0.5]]), r"scalar float tensor or variable \(one probability for every "),
+        (tf.constant(1), r"scalar float tensor.*Received: dtype=int32"),
+        (True, r"Received: probability=True \(of type bool\)"),
+        ("0.5", r"Received: probability='0.5' \(of type str\)"),
+        (2.0, r"`probability` must be in \[0, 1\]\. Received: probability=2\.0"),
+    ],
+)
+def test_call_time_probability_must_be_a_float_or_a_scalar_float_tensor(probability, message):
+    layer = tf_diffaug.DiffAugment(POLICY, seed=1)
+    with pytest.raises(ValueError, match=message):
+        layer(images(), training=True, probability=probability)
+    with pytest.raises(ValueError, match=message):  # at trace time too
+        tf.function(lambda x: layer(x, training=True, probability=probability))(images())
+
+
+@pytest.mark.parametrize("value", [2.0, -1.0, float("nan")])
+def test_tensor_probability_out_of_range_fails_when_run(value):
+    layer = tf_diffaug.DiffAugment(POLICY, seed=1)
+    p = tf.Variable(0.5)
+    traced = tf.function(lambda x: layer(x, training=True, probability=p))
+    assert traced(images()).shape == (4, 16, 16, 3)
+    p.assign(value)
+    message = r"probability must be in \[0, 1\]"
+    with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+        layer(images(), training=True, probability=tf.constant(value))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+        traced(images())
+
+
+def test_tensor_probability_under_xla_is_not_range_checked_and_acts_clipped():
+    """XLA drops assertion ops, so the range check is skipped when compiling; a value
+    outside [0, 1] then gates as the nearest end would (documented on the layer)."""
+    x = images()
+
+    def draw(p):
+        layer = tf_diffaug.DiffAugment(POLICY, seed=7)
+        return tf.function(lambda v: layer(v, training=True, probability=p), jit_compile=True)(x)
+
+    np.testing.assert_array_equal(draw(tf.constant(2.0)), draw(tf.constant(1.0)))
+    np.testing.assert_array_equal(draw(tf.constant(-1.0)), draw(tf.constant(0.0)))
+    np.testing.assert_array_equal(draw(tf.constant(0.0)), x)
+    graph = tf_diffaug.DiffAugment(POLICY, seed=7)
+    p = tf.constant(0.6)
+    np.testing.assert_allclose(
+        draw(p), tf.function(lambda v: graph(v, training=True, probability=p))(x), atol=1e-6
+    )
