@@ -5,12 +5,15 @@ The export is the SavedModel of `GAN.export_generator`, whose serving signature 
 is checked before anything is generated, and the images are generated in batches.
 """
 
+import glob
 import os
 import tempfile
 from collections.abc import Iterator
 
 import numpy as np
 import tensorflow as tf
+from google.protobuf.message import DecodeError
+from tensorflow.core.protobuf import saved_model_pb2
 
 from keras_models.images import (
     IMAGE_FORMATS,
@@ -25,6 +28,17 @@ from keras_models.images import (
 # Latents per call of the generator: one call on tens of thousands of latents can exhaust
 # memory or crash inside TensorFlow (100,000 did).
 BATCH_SIZE = 256
+# What `tf.saved_model.load` raises for a damaged export (a truncated saved_model.pb: an
+# OSError, an empty one: a ValueError; a truncated weights file: an IndexError; a missing
+# or corrupt one: an OSError or an OpError).
+LOAD_ERRORS = (OSError, ValueError, LookupError, tf.errors.OpError)
+# How to replace a damaged export (`keras_models.cli.training`: a finished run resumes
+# from its last checkpoint, trains no further and exports again).
+REEXPORT_ADVICE = (
+    "To export it again, run the training command of its run again with the same flags "
+    "and --run_dir: a finished run resumes from its last checkpoint, trains no further "
+    "steps and writes <run_dir>/export anew."
+)
 
 
 def truncated_latents(
@@ -83,8 +97,8 @@ class ExportedGenerator:
         export_dir: the SavedModel directory.
 
     Raises:
-        ValueError: when there is no SavedModel there, or one that is not a generator's
-            export.
+        ValueError: when there is no SavedModel there, or a damaged one, or one that is not
+            a generator's export.
     """
 
     def __init__(self, export_dir: str):
@@ -98,7 +112,19 @@ class ExportedGenerator:
                 f"Expected a SavedModel directory (the export/ folder of a run). Received: "
                 f"{export_dir!r}, a folder without saved_model.pb."
             )
-        loaded = tf.saved_model.load(export_dir)
+        try:
+            loaded = tf.saved_model.load(export_dir)
+        except LOAD_ERRORS as error:
+            part = _damaged_part(export_dir)
+            if part is None:  # every part reads: not damage (e.g. a newer TensorFlow's)
+                raise ValueError(
+                    f"The export at {export_dir!r} cannot be loaded by TensorFlow "
+                    f"{tf.__version__} ({str(error).splitlines()[0]}). If it is damaged: "
+                    f"{REEXPORT_ADVICE}"
+                ) from error
+            raise ValueError(
+                f"The export at {export_dir!r} is damaged: {part}. {REEXPORT_ADVICE}"
+            ) from error
         self.serve = loaded.signatures.get("serving_default")
         inputs = self.serve.structured_input_signature[1] if self.serve else {}
         outputs = self.serve.structured_outputs if self.serve else {}
@@ -146,6 +172,39 @@ class ExportedGenerator:
                 f"Expected a class label the generator was trained with (0 to its number of "
                 f"classes - 1). Received: label={label}."
             ) from error
+
+
+def _damaged_part(export_dir: str) -> str | None:
+    """What looks damaged in an export that failed to load, or None when each part reads.
+
+    Args:
+        export_dir: the SavedModel directory.
+
+    Returns:
+        The damaged part, as the error message names it, or None.
+    """
+    try:
+        with open(os.path.join(export_dir, "saved_model.pb"), "rb") as file:
+            graph = saved_model_pb2.SavedModel.FromString(file.read())
+    except (OSError, DecodeError):
+        return "saved_model.pb (the graph) cannot be read"
+    if not graph.meta_graphs:
+        return "saved_model.pb (the graph) is empty"
+    prefix = os.path.join(export_dir, "variables", "variables")
+    if not os.path.exists(prefix + ".index"):
+        return "variables/variables.index (the weights' index) is missing"
+    if not glob.glob(glob.escape(prefix) + ".data-*"):
+        return "variables/variables.data-* (the weights) is missing"
+    try:
+        reader = tf.train.load_checkpoint(prefix)
+    except LOAD_ERRORS:
+        return "variables/variables.index (the weights' index) cannot be read"
+    try:
+        for name in reader.get_variable_to_shape_map():
+            reader.get_tensor(name)
+    except LOAD_ERRORS:
+        return "variables/variables.data-* (the weights) is truncated or corrupt"
+    return None
 
 
 def generate_batches(

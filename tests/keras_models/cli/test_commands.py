@@ -1,7 +1,9 @@
 """train.py's generate and nearest on a tiny export, in this process: what they write, and
-bad outputs refused with exit status 2 and a message, no traceback."""
+bad outputs and damaged exports refused with exit status 2 and a message, no traceback."""
 
+import os
 import re
+import shutil
 
 import pytest
 from PIL import Image
@@ -76,3 +78,37 @@ def test_nearest_refuses_an_output_without_an_image_extension(export_dir, run_di
         "nearest", f"--run_dir={run_dir}", f"--export_dir={export_dir}", "--output=nearest"
     )
     assert_refused(result, r"--output to end in one of .*Received: --output='nearest'")
+
+
+def truncate(path):
+    with open(path, "r+b") as file:
+        file.truncate(os.path.getsize(path) // 2)
+
+
+@pytest.mark.parametrize(
+    "damage, part",
+    [
+        (lambda d: truncate(d / "saved_model.pb"), r"saved_model\.pb \(the graph\) cannot be read"),
+        (
+            lambda d: truncate(d / "variables" / "variables.data-00000-of-00001"),
+            r"variables/variables\.data-\* \(the weights\) is truncated or corrupt",
+        ),
+        (
+            lambda d: os.remove(d / "variables" / "variables.index"),
+            r"variables/variables\.index \(the weights' index\) is missing",
+        ),
+    ],
+    ids=["truncated-graph", "truncated-weights", "missing-index"],
+)
+def test_a_damaged_export_is_named_with_how_to_export_it_again(
+    export_dir, run_dir, tmp_path, damage, part
+):
+    damaged = tmp_path / "export"
+    shutil.copytree(export_dir, damaged)
+    damage(damaged)
+    output = tmp_path / "out.png"
+    for command in ("generate", f"nearest --run_dir={run_dir}"):
+        result = run_in_process(*command.split(), f"--export_dir={damaged}", f"--output={output}")
+        assert_refused(result, f"The export at '{re.escape(str(damaged))}' is damaged: {part}")
+        assert "run the training command of its run again with the same flags" in result.stderr
+        assert not output.exists()
