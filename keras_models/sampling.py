@@ -229,20 +229,21 @@ def generate_batches(
         yield generator(latents[start : start + batch_size], label)
 
 
-def _check_writable(path: str, flag: str) -> None:
-    """Refuses, before anything is generated, a path that cannot be written.
+def _check_writable(flag: str, value: str, folder: str) -> None:
+    """Refuses, before anything is generated, an output whose folder cannot be written.
 
-    Missing folders are fine (they are created when writing), as long as the nearest
-    existing one can be written in.
+    A missing folder is fine (it is created when writing) as long as its nearest existing
+    parent can be written in.
 
     Args:
-        path: the file or folder to write.
-        flag: its command-line flag, for the message.
+        flag: the output's command-line flag, for the message.
+        value: its value, for the message.
+        folder: the folder it writes in.
 
     Raises:
-        ValueError: the nearest existing folder of `path` cannot be written in.
+        ValueError: the nearest existing folder of `folder` cannot be written in.
     """
-    folder = os.path.abspath(path)
+    folder = os.path.abspath(folder)
     while not os.path.exists(folder):
         folder = os.path.dirname(folder)
     try:
@@ -250,7 +251,7 @@ def _check_writable(path: str, flag: str) -> None:
             pass
     except OSError as error:
         raise ValueError(
-            f"Expected {flag} in a folder that can be written. Received: {flag}={path!r}, "
+            f"Expected {flag} in a folder that can be written. Received: {flag}={value!r}, "
             f"but {folder!r} is not writable ({error.strerror}). Choose another {flag}."
         ) from error
 
@@ -299,7 +300,7 @@ def _check_grid_output(
             f"Expected a grid at most {IMAGE_FORMATS[extension]:,} pixels wide and high "
             f"(the {extension} format's limit; .png has none that matters). {too_large}"
         )
-    _check_writable(output, "--output")
+    _check_writable("--output", output, os.path.dirname(os.path.abspath(output)))
 
 
 def write_samples(
@@ -362,7 +363,7 @@ def write_samples(
         _check_grid_output(output, shape, count, max_grid_pixels)
         grid = ImageGrid(count, generator.image_shape, interpolate or None)
     if output_dir:
-        _check_writable(output_dir, "--output_dir")
+        _check_writable("--output_dir", output_dir, output_dir)
         os.makedirs(output_dir, exist_ok=True)
     rng = np.random.default_rng(seed)
     if interpolate:

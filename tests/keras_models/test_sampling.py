@@ -181,7 +181,11 @@ def test_outputs_that_cannot_be_written_are_refused_before_generating(
     assert export.batches == []
 
 
-def test_missing_folders_of_the_outputs_are_created(tmp_path):
+def test_missing_folders_of_the_outputs_are_created_and_existing_files_replaced(tmp_path):
     grid, folder = tmp_path / "a" / "b" / "grid.jpg", tmp_path / "c" / "d"
-    sampling.write_samples(StandInExport(), str(grid), num_samples=4, output_dir=str(folder))
-    assert Image.open(grid).format == "JPEG" and len(read_pngs(folder)) == 4
+    for num_samples in (4, 9):
+        sampling.write_samples(
+            StandInExport(), str(grid), num_samples=num_samples, output_dir=str(folder)
+        )
+    assert Image.open(grid).format == "JPEG" and Image.open(grid).size == (12, 12)
+    assert len(read_pngs(folder)) == 9
