@@ -35,9 +35,9 @@ LOAD_ERRORS = (OSError, ValueError, LookupError, tf.errors.OpError)
 # How to replace a damaged export (`keras_models.cli.training`: a finished run resumes
 # from its last checkpoint, trains no further and exports again).
 REEXPORT_ADVICE = (
-    "To export it again, run the training command of its run again with the same flags "
-    "and --run_dir: a finished run resumes from its last checkpoint, trains no further "
-    "steps and writes <run_dir>/export anew."
+    "run the training command of its run again with the same flags and --run_dir (a "
+    "finished run resumes from its last checkpoint, trains no further steps and writes "
+    "<run_dir>/export anew)."
 )
 
 
@@ -119,11 +119,12 @@ class ExportedGenerator:
             if part is None:  # every part reads: not damage (e.g. a newer TensorFlow's)
                 raise ValueError(
                     f"The export at {export_dir!r} cannot be loaded by TensorFlow "
-                    f"{tf.__version__} ({str(error).splitlines()[0]}). If it is damaged: "
-                    f"{REEXPORT_ADVICE}"
+                    f"{tf.__version__} ({str(error).splitlines()[0]}). If it is damaged, "
+                    f"export it again: {REEXPORT_ADVICE}"
                 ) from error
             raise ValueError(
-                f"The export at {export_dir!r} is damaged: {part}. {REEXPORT_ADVICE}"
+                f"The export at {export_dir!r} is damaged: {part}. Export it again: "
+                f"{REEXPORT_ADVICE}"
             ) from error
         self.serve = loaded.signatures.get("serving_default")
         inputs = self.serve.structured_input_signature[1] if self.serve else {}
