@@ -29,7 +29,13 @@ def define_command_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
         "export_dir", None, "SavedModel directory (default: <run_dir>/export).", **define
     )
     flags.DEFINE_integer("num_samples", 64, "Images to generate.", **define)
-    flags.DEFINE_string("output", None, "Output PNG path.", **define)
+    flags.DEFINE_string(
+        "output",
+        None,
+        "Output image path: .png (default samples.png), .jpg, .jpeg or .webp; generate: "
+        "'' for no grid (with --output_dir).",
+        **define,
+    )
     flags.DEFINE_string(
         "output_dir", None, "generate: also write each image as a PNG here.", **define
     )
@@ -61,7 +67,8 @@ def generate(
     Args:
         export_dir: the SavedModel; None: `<run_dir>/export`.
         run_dir: the run whose export to sample when `export_dir` is None.
-        output: the grid's (or strip's) path; None: `samples.png`.
+        output: the grid's (or strip's) path; None: `samples.png`; '': no grid (with
+            `output_dir`).
         num_samples: images in the grid.
         seed: seed of the latents.
         truncation: resample latent entries with |z| above it (BigGAN), or None.
@@ -73,7 +80,7 @@ def generate(
         ValueError: the export or the arguments are invalid.
     """
     export_dir = export_dir or (run_dir and RunDirectory(run_dir).export)
-    output = output or "samples.png"
+    output = "samples.png" if output is None else output
     count = sampling.write_samples(
         sampling.ExportedGenerator(export_dir),
         output,
@@ -84,7 +91,9 @@ def generate(
         label=label,
         output_dir=output_dir,
     )
-    print(f"Wrote {count} images to {output}")
+    written = [output] if output else []
+    written += [f"{output_dir} (one file each)"] if output_dir else []
+    print(f"Wrote {count} images to {' and '.join(written)}")
 
 
 def nearest(
