@@ -219,14 +219,20 @@ def test_tiny_run_writes_its_outputs_and_the_export_generates_in_a_fresh_process
         (["--dataset=BROKEN"], r"broken.png': cannot identify .* remove it from the dataset"),
         (["--dataset=BROKEN", "--run_dir=BROKEN/run"], "is inside the dataset folder"),
         (["generate", "--export_dir=EMPTY"], "a folder without saved_model.pb"),
+        (["--preset=demo", "--run_dir=FILE"], "Expected --run_dir to be a folder .* a file"),
+        (["--preset=demo", "--init_from=FILE"], "file.txt', a file that is neither"),
     ],
 )
 def test_bad_input_exits_2_with_a_clear_message_before_training(tmp_path, args, message):
-    empty, broken = tmp_path / "empty", tmp_path / "broken"
+    empty, broken, file = tmp_path / "empty", tmp_path / "broken", tmp_path / "file.txt"
     empty.mkdir()
     broken.mkdir()
     (broken / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really a png")
-    args = [a.replace("EMPTY", str(empty)).replace("BROKEN", str(broken)) for a in args]
+    file.write_text("not a folder, not a checkpoint")
+    args = [
+        a.replace("EMPTY", str(empty)).replace("BROKEN", str(broken)).replace("FILE", str(file))
+        for a in args
+    ]
     if not any(a.startswith("--run_dir") for a in args):
         args.append(f"--run_dir={tmp_path / 'run'}")
     result = run_in_process(*args, "--steps=2")  # train.py itself: test_config, the lock test
@@ -234,6 +240,33 @@ def test_bad_input_exits_2_with_a_clear_message_before_training(tmp_path, args, 
     assert re.search(message, result.stderr), result.stderr[-2000:]
     assert "Traceback" not in result.stderr and "on_error" not in result.stderr
     assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def test_a_damaged_config_or_a_shorter_run_than_trained_exits_2_and_changes_nothing(tmp_path):
+    run_dir = tmp_path / "run"
+    config = config_from_args(*TINY, "--steps=40")
+    run = RunDirectory(str(run_dir))
+    run.prepare(config, resume=False, overwrite=False)
+    run.unlock()
+    (run_dir / "checkpoints" / "ckpt-40.index").write_text("")  # trained to step 40
+    before = (run_dir / "config.json").read_text()
+    result = run_in_process(*TINY, f"--run_dir={run_dir}", "--steps=30")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "has trained 40 steps, more than the 30 asked for" in result.stderr
+    assert (run_dir / "config.json").read_text() == before
+    (run_dir / "config.json").write_text("[1, 2]")
+    result = run_in_process(*TINY, f"--run_dir={run_dir}", "--steps=40")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "config.json' to hold the run's configuration" in result.stderr
+    assert "Received: a JSON list" in result.stderr
+
+
+def config_from_args(*args):
+    from keras_models.cli import main
+
+    main.FLAGS.unparse_flags()
+    main.parse_flags(["train.py", *args])
+    return main.config_from_flags()
 
 
 def test_existing_run_is_not_overwritten_and_incompatible_resume_is_refused(tmp_path):

@@ -1,0 +1,106 @@
+"""SIGINT and SIGTERM during `fit`: the step under way ends, the epoch's end saves it,
+and TensorFlow's preemption handler saves a step of its own choosing."""
+
+import os
+import signal
+
+import keras
+import pytest
+import tensorflow as tf
+
+from keras_models import callbacks
+from tests.helpers.toy_gan import compile_gan, dataset, make_gan, real_batch
+
+
+class SignalAt(keras.callbacks.Callback):
+    """Sends `signum` to this process as step `step` (1-based) begins."""
+
+    def __init__(self, signum, step):
+        super().__init__()
+        self.signum, self.step = signum, step
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if int(self.model.train_steps.numpy()) + 1 == self.step:
+            os.kill(os.getpid(), self.signum)
+
+
+class Ending(callbacks.PeriodicCallback):
+    """Records the steps it runs at."""
+
+    def __init__(self):
+        super().__init__(every_n_steps=None)
+        self.ran = []
+
+    def run(self, step):
+        self.ran.append(step)
+
+
+def checkpointed_gan(tmp_path):
+    gan = compile_gan(make_gan())
+    manager = tf.train.CheckpointManager(
+        tf.train.Checkpoint(**gan.checkpoint_items()), str(tmp_path), max_to_keep=5
+    )
+    return gan, manager
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_ends_fit_after_its_step_which_the_epoch_end_saves(tmp_path, signum, capsys):
+    gan, manager = checkpointed_gan(tmp_path)
+    ending = Ending()
+    stop = callbacks.StopOnSignal(skip_at_end=[ending])
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    gan.fit(
+        dataset(real_batch()),
+        epochs=1,
+        steps_per_epoch=10,
+        verbose=0,
+        shuffle=False,
+        callbacks=[
+            SignalAt(signum, 3),
+            stop,
+            ending,
+            callbacks.CheckpointEveryEpoch(manager, gan.train_steps),
+        ],
+    )
+    assert stop.received == signum and int(gan.train_steps.numpy()) == 3
+    assert os.path.basename(manager.latest_checkpoint) == "ckpt-3"
+    assert ending.ran == []  # a stopped run has no time for end-of-training outputs
+    assert {s: signal.getsignal(s) for s in before} == before  # restored after fit
+    assert f"Received {signum.name}: stopping after this step" in capsys.readouterr().err
+
+
+def test_a_second_signal_acts_at_once(tmp_path):
+    gan, _ = checkpointed_gan(tmp_path)
+    stop = callbacks.StopOnSignal()
+    with pytest.raises(KeyboardInterrupt):  # Python's own SIGINT handler, restored
+        gan.fit(
+            dataset(real_batch()),
+            epochs=1,
+            steps_per_epoch=10,
+            verbose=0,
+            shuffle=False,
+            callbacks=[SignalAt(signal.SIGINT, 2), SignalAt(signal.SIGINT, 2), stop],
+        )
+    assert stop.received == signal.SIGINT
+
+
+def test_the_preemption_handler_saves_its_step_and_ends_fit(tmp_path):
+    gan, manager = checkpointed_gan(tmp_path)
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        save = callbacks.SaveOnPreemption(None, manager, gan.train_steps)
+        with pytest.raises(callbacks.Preempted):
+            gan.fit(
+                dataset(real_batch()),
+                epochs=1,
+                steps_per_epoch=10,
+                verbose=0,
+                shuffle=False,
+                callbacks=[SignalAt(signal.SIGTERM, 3), save],
+            )
+    finally:
+        signal.signal(signal.SIGTERM, previous)  # the handler installs its own for good
+    # The handler saves after the step following the signal, as it would for workers
+    # that must agree on it.
+    step = int(gan.train_steps.numpy())
+    assert step == 4 and os.path.basename(manager.latest_checkpoint) == f"ckpt-{step}"
