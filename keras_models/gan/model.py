@@ -149,6 +149,7 @@ class GAN(StepLogs, CheckpointState, GeneratorExport, EMAGenerator, keras.Model)
     ) -> None:
         super().__init__(**kwargs)
         check_arguments(
+            latent_dim=latent_dim,
             augment_mode=augment_mode,
             augment_modes=AUGMENTED_ROLES,
             r1_inputs=r1_inputs,

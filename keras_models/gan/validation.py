@@ -5,13 +5,21 @@ expected and what was received."""
 from __future__ import annotations
 
 import contextlib
+import numbers
 from collections.abc import Collection, Iterator
+from typing import Any
 
 import tensorflow as tf
 
 
+def is_int(value: Any) -> bool:
+    """Whether `value` is an integer (Python or NumPy), and not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def check_arguments(
     *,
+    latent_dim: int,
     augment_mode: str,
     augment_modes: Collection[str],
     r1_inputs: str,
@@ -31,12 +39,13 @@ def check_arguments(
         if value not in valid:
             raise ValueError(f"`{name}` must be one of {sorted(valid)}. Received: {name}={value!r}")
     for name, value in (
+        ("latent_dim", latent_dim),
         ("r1_interval", r1_interval),
         ("d_steps_per_g_step", d_steps_per_g_step),
         ("standing_statistics_batches", standing_statistics_batches),
     ):
-        if int(value) < 1:
-            raise ValueError(f"`{name}` must be an integer >= 1. Received: {name}={value}")
+        if not is_int(value) or value < 1:  # int(2.5) or int(True) would pass silently
+            raise ValueError(f"`{name}` must be an integer >= 1. Received: {name}={value!r}")
     if ema_decay is not None and not 0.0 <= ema_decay < 1.0:
         raise ValueError(f"`ema_decay` must be in [0, 1) or None. Received: {ema_decay}")
 
