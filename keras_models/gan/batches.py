@@ -17,6 +17,7 @@ import tensorflow as tf
 
 from keras_models.conditioning import random_labels
 from keras_models.gan.distribution import num_replicas, replica_rows
+from keras_models.gan.validation import batch_split_message
 
 
 def unpack(data: Any, num_classes: int | None) -> tuple[tf.Tensor, tf.Tensor | None]:
@@ -56,16 +57,23 @@ def split_batch(
         an int32 tensor); `size` is the images per part, per replica (the G step's batch).
 
     Raises:
-        ValueError: for a batch that `parts` does not divide.
+        ValueError: for a batch that `parts` does not divide, when traced.
+        tf.errors.InvalidArgumentError: when run, for such a batch of a size unknown when
+            traced.
     """
     if parts == 1:
         return (lambda i: (images, labels)), tf.shape(images)[0]
-    if images.shape[0] is not None and images.shape[0] % parts:
-        raise ValueError(
-            f"Expected a batch divisible by d_steps_per_g_step={parts} (each D step "
-            f"takes its part; batch the dataset by batch_size * {parts}). Received: a "
-            f"batch of {images.shape[0]} images (per replica)."
-        )
+    batch = images.shape[0]
+    if batch is None:
+        # Known only when run (NumPy input, whose last batch Keras leaves partial, or a
+        # generator): named then, rather than by the reshape. XLA compiles it away.
+        batch = tf.shape(images)[0]
+        message = batch_split_message(parts, "a batch of")
+        check = tf.debugging.Assert(batch % parts == 0, [message, batch, "images (per replica)."])
+        with tf.control_dependencies([check]):
+            images = tf.identity(images)
+    elif batch % parts:
+        raise ValueError(batch_split_message(parts, f"a batch of {batch} images (per replica)."))
     split = lambda x: None if x is None else tf.reshape(x, [parts, -1, *x.shape[1:]])
     images, labels = split(images), split(labels)
     part = lambda i: (images[i], None if labels is None else labels[i])

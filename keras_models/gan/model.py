@@ -34,7 +34,11 @@ from keras_models.gan.distribution import all_steps, assign_on_replicas, no_merg
 from keras_models.gan.ema import EMAGenerator
 from keras_models.gan.export import GeneratorExport
 from keras_models.gan.logs import StepLogs
-from keras_models.gan.validation import check_arguments, discriminator_interface_checked
+from keras_models.gan.validation import (
+    check_arguments,
+    check_dataset_batches,
+    discriminator_interface_checked,
+)
 
 # Which discriminator calls are augmented, per `augment_mode` (the table above). Roles:
 # "d_real"/"d_fake" are the reals/fakes of the D step, "g_fake" the fakes of the G step.
@@ -255,6 +259,19 @@ class GAN(StepLogs, CheckpointState, GeneratorExport, EMAGenerator, keras.Model)
         # non-finite steps.
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
+
+    def fit(
+        self, x: Any = None, y: Any = None, batch_size: int | None = None, *args: Any, **kwargs: Any
+    ) -> keras.callbacks.History:
+        """`keras.Model.fit`, after the checks of its input that need no step: a
+        `tf.data.Dataset` must have a static batch size that the D steps split
+        (`d_steps_per_g_step`; batch it with `drop_remainder=True`).
+
+        Raises:
+            ValueError: for a dataset whose batches the D steps cannot split.
+        """
+        check_dataset_batches(x, self.d_steps_per_g_step)
+        return super().fit(x, y, batch_size, *args, **kwargs)
 
     @staticmethod
     def _loss_scaled(optimizer, network):

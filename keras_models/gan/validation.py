@@ -67,3 +67,42 @@ def discriminator_interface_checked(images: tf.Tensor) -> Iterator[None]:
             f"makes images of shape {tuple(images.shape[1:])}; calling the discriminator "
             f"on them failed: {first_line}"
         ) from error
+
+
+def batch_split_message(parts: int, received: str) -> str:
+    """The message of a dataset batch that `parts` (`d_steps_per_g_step`) D steps cannot
+    split, ending with `received`."""
+    return (
+        f"Expected a batch divisible by d_steps_per_g_step={parts} (each D step takes its "
+        f"part): batch the dataset by batch_size * {parts} with drop_remainder=True. "
+        f"Received: {received}"
+    )
+
+
+def check_dataset_batches(x: Any, parts: int) -> None:
+    """Raises `ValueError`, before `fit` runs a step, for a `tf.data.Dataset` whose
+    batches `parts` (`d_steps_per_g_step`) D steps cannot split.
+
+    A batch that does not split fails only when it is reached (a last partial batch:
+    after every step before it has trained), so a dataset must declare a batch size that
+    splits: static (`drop_remainder=True`) and divisible by `parts`. Other inputs
+    (NumPy arrays, generators, distributed datasets) declare none; `batches.split_batch`
+    checks their batches when traced if static, else when run.
+    """
+    if parts == 1 or not isinstance(x, tf.data.Dataset):
+        return
+    spec = x.element_spec
+    images = spec[0] if isinstance(spec, (tuple, list)) else spec
+    if not isinstance(images, tf.TensorSpec) or not images.shape.rank:
+        return  # not a batch of images: `fit` names what is wrong with it
+    batch = images.shape[0]
+    if batch is None:
+        raise ValueError(
+            batch_split_message(
+                parts,
+                "a dataset whose batch size is unknown (None): batched without "
+                "drop_remainder=True, its last batch may be partial.",
+            )
+        )
+    if batch % parts:
+        raise ValueError(batch_split_message(parts, f"a batch of {batch} images."))
