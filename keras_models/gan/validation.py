@@ -106,3 +106,30 @@ def check_dataset_batches(x: Any, parts: int) -> None:
         )
     if batch % parts:
         raise ValueError(batch_split_message(parts, f"a batch of {batch} images."))
+
+
+def check_num_or_latents(num_or_latents: Any, latent_dim: int) -> int | tf.Tensor:
+    """`GAN.generate`'s first argument, checked: a number of images, or latents.
+
+    Returns:
+        The number of images (an int >= 1), or the latents as float32 (B, latent_dim).
+
+    Raises:
+        ValueError: for anything else (a count < 1, a float, a bool, a string, latents of
+            another shape).
+    """
+    if is_int(num_or_latents) and num_or_latents >= 1:
+        return int(num_or_latents)
+    if is_int(num_or_latents) or isinstance(num_or_latents, (bool, numbers.Number, str, bytes)):
+        raise ValueError(
+            f"Expected num_samples to be an int >= 1, or latents of shape (B, latent_dim="
+            f"{latent_dim}). Received: {num_or_latents!r} of type "
+            f"{type(num_or_latents).__name__}."
+        )
+    latents = tf.convert_to_tensor(num_or_latents, tf.float32)
+    if latents.shape.rank != 2 or latents.shape[1] not in (None, latent_dim):
+        raise ValueError(
+            f"Expected latents of shape (B, latent_dim={latent_dim}). Received: latents of "
+            f"shape {tuple(latents.shape)}."
+        )
+    return latents

@@ -2,14 +2,20 @@
 what was expected and what was received, at construction or at the start of `fit` or
 `generate`, never a TensorFlow error late in a step nor a silently wrong result."""
 
+import re
+
+import numpy as np
 import pytest
 import tensorflow as tf
 
 from keras_models.gan import GAN
 from tests.helpers.toy_gan import (
+    BATCH,
     LATENT_DIM,
+    NUM_CLASSES,
     Recording,
     compile_gan,
+    dataset,
     make_discriminator,
     make_gan,
     make_generator,
@@ -60,3 +66,74 @@ def test_a_partial_batch_of_unknown_size_is_named_when_reached():
     with pytest.raises(tf.errors.InvalidArgumentError, match=message):
         gan.fit(real_batch(batch=19), batch_size=8, epochs=1, verbose=0)
     assert int(gan.g_optimizer.iterations) == 2
+
+
+@pytest.fixture(scope="module")
+def conditional_gan():
+    """A conditional GAN for the tests that it rejects input (which changes nothing)."""
+    return compile_gan(make_gan(NUM_CLASSES))
+
+
+@pytest.mark.parametrize(
+    "labels, received",
+    [
+        (np.eye(NUM_CLASSES, dtype="float32"), r"labels of shape \(8, 3\) \(one-hot\? pass"),
+        (np.eye(NUM_CLASSES, dtype="int32"), r"labels of shape \(8, 3\) \(one-hot\? pass"),
+        (np.zeros((BATCH,), "float32"), "labels of dtype float32"),
+    ],
+    ids=["one_hot", "one_hot_int", "float"],
+)
+def test_labels_that_are_not_class_ids_are_named_when_traced(conditional_gan, labels, received):
+    images, ids = real_batch(NUM_CLASSES)
+    labels = labels[ids] if labels.ndim == 2 else labels
+    iterations = int(conditional_gan.d_optimizer.iterations)
+    message = rf"Expected integer class ids of shape \({BATCH},\). Received: {received}"
+    with pytest.raises(ValueError, match=message):
+        conditional_gan.fit(dataset((images, labels)), epochs=1, steps_per_epoch=1, verbose=0)
+    assert int(conditional_gan.d_optimizer.iterations) == iterations
+
+
+def test_labels_of_shape_b_1_are_class_ids(conditional_gan):
+    # keras.datasets' `y` is (N, 1): flattened, as before.
+    images, labels = real_batch(NUM_CLASSES)
+    data = dataset((images, labels[:, None]))
+    conditional_gan.fit(data, epochs=1, steps_per_epoch=1, verbose=0)
+
+
+@pytest.mark.parametrize("num", [-1, 0, 2.5, "4", True, np.float32(2)])
+def test_generate_takes_a_number_of_samples_of_at_least_one(num):
+    message = r"Expected num_samples to be an int >= 1, or latents of shape \(B, latent_dim=8\)"
+    with pytest.raises(ValueError, match=rf"{message}. Received: {re.escape(repr(num))} of type"):
+        make_gan().generate(num)
+
+
+def test_generate_takes_numpy_ints_and_latents_of_the_latent_dim():
+    gan = make_gan()
+    assert gan.generate(np.int64(2)).shape == (2, 8, 8, 3)
+    assert gan.generate(np.zeros((3, LATENT_DIM), "float64")).shape == (3, 8, 8, 3)
+    with pytest.raises(ValueError, match=r"latents of shape \(B, latent_dim=8\). Received: "):
+        gan.generate(np.zeros((3, LATENT_DIM + 1), "float32"))
+
+
+@pytest.mark.parametrize(
+    "num, labels, message",
+    [
+        (2, [7, 7], r"Expected class labels in \[0, num_classes=3\). Received: min=7, max=7."),
+        (2, [0, -1], r"Expected class labels in \[0, num_classes=3\). Received: min=-1, max=0."),
+        (4, [1], r"Expected integer class ids of shape \(4,\). Received: labels of shape \(1,\)."),
+        (4, 1, r"Expected integer class ids of shape \(4,\). Received: labels of shape \(\)."),
+        (2, [0.0, 1.0], r"Expected integer class ids of shape \(2,\). Received: labels of dtype"),
+    ],
+)
+def test_generate_checks_its_labels_before_drawing(conditional_gan, num, labels, message):
+    gan = conditional_gan
+    state = np.array(gan.sample_seed_generator.state)
+    with pytest.raises(ValueError, match=message):
+        gan.generate(num, labels=labels)
+    np.testing.assert_array_equal(gan.sample_seed_generator.state, state)
+    assert gan.generate(np.zeros((2, LATENT_DIM)), labels=[2, 0]).shape == (2, 8, 8, 3)
+
+
+def test_generate_rejects_labels_for_an_unconditional_gan():
+    with pytest.raises(ValueError, match=r"only accepted by a conditional GAN.*labels=\[0, 1\]"):
+        make_gan().generate(2, labels=[0, 1])
