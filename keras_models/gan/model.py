@@ -37,6 +37,7 @@ from keras_models.gan.logs import StepLogs
 from keras_models.gan.validation import (
     check_arguments,
     check_dataset_batches,
+    check_logits,
     discriminator_interface_checked,
 )
 
@@ -307,9 +308,12 @@ class GAN(StepLogs, CheckpointState, GeneratorExport, EMAGenerator, keras.Model)
         mixes the samples of a batch (StyleGAN2's minibatch standard deviation) must run
         on each separately, as StyleGAN2 does.
         """
-        call = lambda x, y: tf.reshape(
-            tf.cast(self.discriminator(pack(x, y), training=training), tf.float32), [-1]
-        )
+
+        def call(x, y):
+            logits = self.discriminator(pack(x, y), training=training)
+            check_logits(logits, x)
+            return tf.reshape(tf.cast(logits, tf.float32), [-1])
+
         if self.num_classes is None:
             labels = [None] * len(images)
         if not self.joint_discriminator_pass or len(images) == 1:

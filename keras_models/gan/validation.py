@@ -50,6 +50,31 @@ def check_arguments(
         raise ValueError(f"`ema_decay` must be in [0, 1) or None. Received: {ema_decay}")
 
 
+class _ExplainedError(ValueError):
+    """A `ValueError` of this module's checks: it already says what was expected and
+    what was received, so `discriminator_interface_checked` lets it through."""
+
+
+def check_logits(logits: Any, images: tf.Tensor) -> None:
+    """Raises `ValueError` for a discriminator output other than one logit per image,
+    (B, 1) or (B,), on a batch of `images` (from the static shapes: when traced, and
+    at construction, which calls the discriminator first)."""
+    expected = "Expected the discriminator to return logits of shape (B, 1) or (B,), one per image"
+    if not hasattr(logits, "shape"):  # e.g. a list, which would be stacked into one tensor
+        raise _ExplainedError(f"{expected}. Received: a {type(logits).__name__}.")
+    shape = tf.TensorShape(logits.shape)
+    if shape.rank is None:
+        return  # unknown when traced: reshaped to (B,) when run
+    one_per_image = shape.rank == 1 or (shape.rank == 2 and shape[1] == 1)
+    rows = shape[0] if shape.rank else None
+    miscounted = None not in (rows, images.shape[0]) and rows != images.shape[0]
+    if not one_per_image or miscounted:
+        raise _ExplainedError(
+            f"{expected}. Received: logits of shape {tuple(shape)} on images of shape "
+            f"{tuple(images.shape)}."
+        )
+
+
 @contextlib.contextmanager
 def discriminator_interface_checked(images: tf.Tensor) -> Iterator[None]:
     """Turns a failure of the discriminator on the generator's `images` (inside the
@@ -57,6 +82,8 @@ def discriminator_interface_checked(images: tf.Tensor) -> Iterator[None]:
     Keras wraps in errors of its own."""
     try:
         yield
+    except _ExplainedError:
+        raise
     except (ValueError, TypeError, tf.errors.InvalidArgumentError) as error:
         cause = error
         while cause.__cause__ or cause.__context__:

@@ -4,6 +4,7 @@ what was expected and what was received, at construction or at the start of `fit
 
 import re
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -137,3 +138,36 @@ def test_generate_checks_its_labels_before_drawing(conditional_gan, num, labels,
 def test_generate_rejects_labels_for_an_unconditional_gan():
     with pytest.raises(ValueError, match=r"only accepted by a conditional GAN.*labels=\[0, 1\]"):
         make_gan().generate(2, labels=[0, 1])
+
+
+class _Logits(keras.Model):
+    """A discriminator that returns ones of `shape` ("B": the batch size), or a list of
+    two such tensors."""
+
+    def __init__(self, shape, as_list=False):
+        super().__init__()
+        self.logits_shape, self.as_list = shape, as_list
+
+    def call(self, images):
+        batch = keras.ops.shape(images)[0]
+        logits = keras.ops.ones([batch if d == "B" else d for d in self.logits_shape])
+        return [logits, logits] if self.as_list else logits
+
+
+@pytest.mark.parametrize(
+    "discriminator, received",
+    [
+        (_Logits(("B", 5)), r"logits of shape \(1, 5\)"),
+        (_Logits(("B", 4, 4, 1)), r"logits of shape \(1, 4, 4, 1\)"),
+        (_Logits(()), r"logits of shape \(\)"),
+        (_Logits((3,)), r"logits of shape \(3,\) on images of shape \(1, 8, 8, 3\)."),
+        (_Logits(("B", 1), as_list=True), "a list."),
+    ],
+    ids=["classes", "patches", "scalar", "miscounted", "list"],
+)
+def test_a_discriminator_must_return_one_logit_per_image(discriminator, received):
+    expected = r"Expected the discriminator to return logits of shape \(B, 1\) or \(B,\)"
+    message = rf"{expected}, one per image. Received: {received}"
+    with pytest.raises(ValueError, match=message):
+        make_gan(discriminator=discriminator)
+    make_gan(discriminator=_Logits(("B",)))  # (B,) logits are one per image too
