@@ -39,6 +39,7 @@ from keras_models.gan.validation import (
     check_dataset_batches,
     check_logits,
     discriminator_interface_checked,
+    warn_if_reals_out_of_range,
 )
 
 # Which discriminator calls are augmented, per `augment_mode` (the table above). Roles:
@@ -213,6 +214,7 @@ class GAN(StepLogs, CheckpointState, GeneratorExport, EMAGenerator, keras.Model)
         self._build_networks()
         self.ema_generator = None if ema_decay is None else self._clone_generator()
         self._standing_statistics_step = None  # train_steps when they were last computed
+        self._reals_checked = False  # whether `fit` has looked at the range of the reals
 
         self._make_trackers(r1=bool(self.r1_gamma), consistency=bool(self.consistency_weight))
 
@@ -266,12 +268,20 @@ class GAN(StepLogs, CheckpointState, GeneratorExport, EMAGenerator, keras.Model)
     ) -> keras.callbacks.History:
         """`keras.Model.fit`, after the checks of its input that need no step: a
         `tf.data.Dataset` must have a static batch size that the D steps split
-        (`d_steps_per_g_step`; batch it with `drop_remainder=True`).
+        (`d_steps_per_g_step`; batch it with `drop_remainder=True`), and reals clearly
+        outside [-1, 1] are warned about (`validation.warn_if_reals_out_of_range`, on the
+        first batch of the model's first `fit` from step 0).
 
         Raises:
             ValueError: for a dataset whose batches the D steps cannot split.
         """
         check_dataset_batches(x, self.d_steps_per_g_step)
+        if not self._reals_checked:
+            # Once: a peek runs the input pipeline for a batch. A resumed run (step > 0)
+            # was checked when it started; its peek would replay the resume's `skip`.
+            self._reals_checked = True
+            if self._step() == 0:
+                warn_if_reals_out_of_range(x, batch_size)
         return super().fit(x, y, batch_size, *args, **kwargs)
 
     @staticmethod

@@ -1,15 +1,24 @@
-"""Checks of what a `GAN` is built from: its constructor arguments, and that the
-discriminator takes the generator's images; each failure a `ValueError` saying what was
-expected and what was received."""
+"""Checks of what a `GAN` is built from and given, each failure a `ValueError` saying
+what was expected and what was received, before any work where the input allows: its
+constructor arguments, the discriminator's interface (it takes the generator's images
+and returns one logit per image), `fit`'s input (batches that the D steps split, reals
+in [-1, 1]: a warning) and `generate`'s number of samples or latents. Labels are checked
+by `keras_models.conditioning.check_labels`."""
 
 from __future__ import annotations
 
 import contextlib
 import numbers
+import warnings
 from collections.abc import Collection, Iterator
 from typing import Any
 
+import numpy as np
 import tensorflow as tf
+
+# How far real images may stray beyond [-1, 1] without a warning: resampling (bicubic,
+# Lanczos) overshoots a little; [0, 255] or standardised images go far beyond.
+RANGE_TOLERANCE = 0.5
 
 
 def is_int(value: Any) -> bool:
@@ -50,18 +59,19 @@ def check_arguments(
         raise ValueError(f"`ema_decay` must be in [0, 1) or None. Received: {ema_decay}")
 
 
-class _ExplainedError(ValueError):
-    """A `ValueError` of this module's checks: it already says what was expected and
-    what was received, so `discriminator_interface_checked` lets it through."""
+class DiscriminatorOutputError(ValueError):
+    """The discriminator's output is not one logit per image (`check_logits`); raised
+    as it is by `discriminator_interface_checked`, since it names its cause."""
 
 
 def check_logits(logits: Any, images: tf.Tensor) -> None:
-    """Raises `ValueError` for a discriminator output other than one logit per image,
-    (B, 1) or (B,), on a batch of `images` (from the static shapes: when traced, and
-    at construction, which calls the discriminator first)."""
+    """Raises `DiscriminatorOutputError` (a `ValueError`) for a discriminator output
+    other than one logit per image, (B, 1) or (B,), on a batch of `images`, from the
+    static shapes: when traced, and at construction, which calls the discriminator
+    first."""
     expected = "Expected the discriminator to return logits of shape (B, 1) or (B,), one per image"
     if not hasattr(logits, "shape"):  # e.g. a list, which would be stacked into one tensor
-        raise _ExplainedError(f"{expected}. Received: a {type(logits).__name__}.")
+        raise DiscriminatorOutputError(f"{expected}. Received: a {type(logits).__name__}.")
     shape = tf.TensorShape(logits.shape)
     if shape.rank is None:
         return  # unknown when traced: reshaped to (B,) when run
@@ -69,7 +79,7 @@ def check_logits(logits: Any, images: tf.Tensor) -> None:
     rows = shape[0] if shape.rank else None
     miscounted = None not in (rows, images.shape[0]) and rows != images.shape[0]
     if not one_per_image or miscounted:
-        raise _ExplainedError(
+        raise DiscriminatorOutputError(
             f"{expected}. Received: logits of shape {tuple(shape)} on images of shape "
             f"{tuple(images.shape)}."
         )
@@ -82,7 +92,7 @@ def discriminator_interface_checked(images: tf.Tensor) -> Iterator[None]:
     Keras wraps in errors of its own."""
     try:
         yield
-    except _ExplainedError:
+    except DiscriminatorOutputError:
         raise
     except (ValueError, TypeError, tf.errors.InvalidArgumentError) as error:
         cause = error
@@ -147,7 +157,7 @@ def check_num_or_latents(num_or_latents: Any, latent_dim: int) -> int | tf.Tenso
     """
     if is_int(num_or_latents) and num_or_latents >= 1:
         return int(num_or_latents)
-    if is_int(num_or_latents) or isinstance(num_or_latents, (bool, numbers.Number, str, bytes)):
+    if isinstance(num_or_latents, (numbers.Number, str, bytes)):
         raise ValueError(
             f"Expected num_samples to be an int >= 1, or latents of shape (B, latent_dim="
             f"{latent_dim}). Received: {num_or_latents!r} of type "
@@ -160,3 +170,50 @@ def check_num_or_latents(num_or_latents: Any, latent_dim: int) -> int | tf.Tenso
             f"shape {tuple(latents.shape)}."
         )
     return latents
+
+
+def warn_if_reals_out_of_range(x: Any, batch_size: int | None = None) -> None:
+    """Warns (`UserWarning`) when the first batch of `fit`'s input `x` is clearly not in
+    [-1, 1], the range of the generator's images: beyond it by more than
+    `RANGE_TOLERANCE` (as [0, 255]), or with no negative value (as [0, 1]). D would
+    then tell reals from fakes by their range alone, and training goes on regardless.
+
+    Only inputs whose first batch can be read on the host are checked: a
+    `tf.data.Dataset` (whose pipeline runs for one batch) and NumPy arrays; others (a
+    distributed dataset, a generator) are not.
+    """
+    images = _first_images(x, batch_size)
+    if images is None:
+        return
+    low, high = float(images.min()), float(images.max())
+    if -1 - RANGE_TOLERANCE <= low < 0 and high <= 1 + RANGE_TOLERANCE:
+        return
+    looks_like = ""
+    if low >= 0:
+        looks_like = (
+            " (it looks like [0, 255])" if high > 1 + RANGE_TOLERANCE else " (it looks like [0, 1])"
+        )
+    warnings.warn(
+        "Expected real images in [-1, 1], the range of the generator's images (tanh). "
+        f"Received: a first batch with min={low:g}, max={high:g}{looks_like}. The "
+        "discriminator can tell reals from fakes by their range alone: scale the reals, "
+        "e.g. `images / 127.5 - 1` from [0, 255] or `images * 2 - 1` from [0, 1].",
+        UserWarning,
+        stacklevel=3,  # the caller of `GAN.fit`
+    )
+
+
+def _first_images(x, batch_size):
+    """The finite pixel values of the first batch of `fit`'s input, or None where they
+    cannot be read on the host without consuming the input."""
+    first = lambda data: data[0] if isinstance(data, (tuple, list)) and data else data
+    if isinstance(x, tf.data.Dataset):
+        images = first(next(iter(x.take(1)), None))  # the pipeline runs for one batch
+        images = images.numpy() if isinstance(images, tf.Tensor) else None
+    else:  # NumPy images, or a tuple (images, labels)
+        images = first(x)
+        images = images[: batch_size or 32] if isinstance(images, np.ndarray) else None
+    if images is None or images.dtype.kind not in "fiu":
+        return None
+    images = images[np.isfinite(images)]
+    return images if images.size else None

@@ -3,6 +3,7 @@ what was expected and what was received, at construction or at the start of `fit
 `generate`, never a TensorFlow error late in a step nor a silently wrong result."""
 
 import re
+import warnings
 
 import keras
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 import tensorflow as tf
 
 from keras_models.gan import GAN
+from tests.helpers.checks import one_replica_strategy
 from tests.helpers.toy_gan import (
     BATCH,
     LATENT_DIM,
@@ -171,3 +173,55 @@ def test_a_discriminator_must_return_one_logit_per_image(discriminator, received
     with pytest.raises(ValueError, match=message):
         make_gan(discriminator=discriminator)
     make_gan(discriminator=_Logits(("B",)))  # (B,) logits are one per image too
+
+
+def _range_warnings(fit):
+    """The messages of the warnings about the range of the reals that `fit()` gives."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit()
+    return [str(w.message) for w in caught if "Expected real images" in str(w.message)]
+
+
+@pytest.mark.parametrize(
+    "scale, received",
+    [
+        (lambda x: (x + 1) * 127.5, r"min=\d.*, max=2\d\d.* \(it looks like \[0, 255\]\)"),
+        (lambda x: (x + 1) / 2, r"min=0.*, max=0.9\d* \(it looks like \[0, 1\]\)"),
+    ],
+    ids=["0_255", "0_1"],
+)
+@pytest.mark.parametrize("as_dataset", [True, False], ids=["dataset", "numpy"])
+def test_reals_outside_minus_one_one_are_warned_about_once(scale, received, as_dataset):
+    gan = compile_gan(make_gan())
+    reals = scale(real_batch()).astype("float32")
+    data = dataset(reals) if as_dataset else reals
+    fit = lambda: gan.fit(data, batch_size=BATCH, epochs=1, steps_per_epoch=1, verbose=0)
+    message = (
+        rf"Expected real images in \[-1, 1\], the range of the generator's images \(tanh\). "
+        rf"Received: a first batch with {received}. .*`images / 127.5 - 1` from \[0, 255\]"
+    )
+    with pytest.warns(UserWarning, match=message):
+        fit()
+    assert _range_warnings(fit) == []  # once per model
+
+
+@pytest.mark.parametrize("as_dataset", [True, False], ids=["dataset", "numpy"])
+def test_reals_in_minus_one_one_are_not_warned_about(as_dataset):
+    gan = compile_gan(make_gan())
+    data = dataset(real_batch()) if as_dataset else real_batch()
+    fit = lambda: gan.fit(data, batch_size=BATCH, epochs=1, steps_per_epoch=1, verbose=0)
+    assert _range_warnings(fit) == []
+
+
+def test_the_range_of_reals_that_cannot_be_peeked_is_not_checked():
+    strategy = one_replica_strategy()
+    with strategy.scope():
+        gan = compile_gan(make_gan())
+    distributed = strategy.experimental_distribute_dataset(dataset(real_batch() * 127.5))
+    fit = lambda gan, data: gan.fit(data, epochs=1, steps_per_epoch=1, verbose=0)
+    assert _range_warnings(lambda: fit(gan, distributed)) == []
+    # A resumed model (step > 0) was checked when its run started.
+    resumed = compile_gan(make_gan())
+    resumed.train_steps.assign(10)
+    assert _range_warnings(lambda: fit(resumed, dataset(real_batch() * 127.5))) == []
