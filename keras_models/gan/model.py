@@ -70,8 +70,10 @@ class GAN(StepLogs, CheckpointState, GeneratorExport, EMAGenerator, keras.Model)
     Backbones are called with `training=`: `generator(latents)` (latents float
     (B, latent_dim)) and `discriminator(images)`; when conditional (`num_classes` set),
     `generator([latents, labels])` and `discriminator([images, labels])`, labels int32
-    (B,), and the dataset yields `(images, labels)`. Generators return NHWC images in
-    [-1, 1]; discriminators (B, 1) or (B,) logits.
+    (B,), and the dataset yields `(images, labels)` (integer class ids, not one-hot).
+    Generators return NHWC images in [-1, 1], the range the dataset's images must have
+    too; discriminators (B, 1) or (B,) logits. Input outside these is named before any
+    step (`keras_models.gan.validation`).
 
     A `train_step` is `d_steps_per_g_step` D updates, each on its equal part of the
     dataset batch (batch the dataset by `batch_size * d_steps_per_g_step`), then one G
@@ -85,7 +87,7 @@ class GAN(StepLogs, CheckpointState, GeneratorExport, EMAGenerator, keras.Model)
     Args:
         generator: Keras model, latents (and labels) -> images.
         discriminator: Keras model, images (and labels) -> logits.
-        latent_dim: size of the latent vectors.
+        latent_dim: size of the latent vectors, an int >= 1.
         augment: a Keras layer called as `augment(images, training=True)`; None uses
             `tf_diffaug.DiffAugment("color,translation,cutout")`.
         augment_mode: "diffaugment", "discriminator_only", "reals_only" or "none": which
@@ -267,10 +269,9 @@ class GAN(StepLogs, CheckpointState, GeneratorExport, EMAGenerator, keras.Model)
         self, x: Any = None, y: Any = None, batch_size: int | None = None, *args: Any, **kwargs: Any
     ) -> keras.callbacks.History:
         """`keras.Model.fit`, after the checks of its input that need no step: a
-        `tf.data.Dataset` must have a static batch size that the D steps split
-        (`d_steps_per_g_step`; batch it with `drop_remainder=True`), and reals clearly
-        outside [-1, 1] are warned about (`validation.warn_if_reals_out_of_range`, on the
-        first batch of the model's first `fit` from step 0).
+        `tf.data.Dataset` needs a static batch size that the D steps split (batch it with
+        `drop_remainder=True`), and reals clearly outside [-1, 1] are warned about (on
+        the first batch of the model's first `fit` from step 0).
 
         Raises:
             ValueError: for a dataset whose batches the D steps cannot split.
