@@ -116,8 +116,9 @@ def check_labels(labels: Any, num_classes: int, num: int | None = None) -> tf.Te
     # An out-of-range label would fail inside an embedding lookup with an opaque error
     # (or, on a GPU, read zeros). XLA compiles the check away.
     check = tf.debugging.Assert((low >= 0) & (high < num_classes), [message, low, "max", high])
+    labels = tf.cast(labels, tf.int32)  # no op for int32 labels: the identity carries the check
     with tf.control_dependencies([check]):  # before any use of the labels
-        return tf.cast(labels, tf.int32)
+        return tf.identity(labels)
 
 
 def random_labels(num: Any, num_classes: int, seed: Any = None) -> Any:
