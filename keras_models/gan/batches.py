@@ -15,16 +15,18 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from keras_models.conditioning import random_labels
+from keras_models.conditioning import check_labels, random_labels
 from keras_models.gan.distribution import num_replicas, replica_rows
+from keras_models.gan.validation import batch_split_message
 
 
 def unpack(data: Any, num_classes: int | None) -> tuple[tf.Tensor, tf.Tensor | None]:
     """`(images, labels)` of a dataset element: images, or `(images, labels)` when
-    conditional, labels int32 (B,) checked to be in `[0, num_classes)`.
+    conditional, labels int32 (B,) checked by `conditioning.check_labels`.
 
     Raises:
-        ValueError: for a conditional GAN's element without labels.
+        ValueError: for a conditional GAN's element without labels, or with labels that
+            are not integer class ids of shape (B,) (one-hot labels, for one).
         tf.errors.InvalidArgumentError: when run, for a label out of range.
     """
     if num_classes is None:
@@ -35,14 +37,7 @@ def unpack(data: Any, num_classes: int | None) -> tuple[tf.Tensor, tf.Tensor | N
             "A conditional GAN (num_classes set) expects a dataset of (images, labels). "
             f"Received: {data!r}"
         )
-    labels = tf.reshape(tf.cast(data[1], tf.int32), [-1])
-    # A label out of range would fail inside an embedding lookup with an opaque error
-    # (or, on a GPU, read zeros). XLA compiles the check away.
-    low, high = tf.reduce_min(labels), tf.reduce_max(labels)
-    message = f"Expected class labels in [0, num_classes={num_classes}). Received:"
-    check = tf.debugging.Assert((low >= 0) & (high < num_classes), [message, low, high])
-    with tf.control_dependencies([check]):  # before any use of the labels
-        return data[0], tf.identity(labels)
+    return data[0], check_labels(data[1], num_classes, num=data[0].shape[0])
 
 
 def split_batch(
@@ -56,16 +51,23 @@ def split_batch(
         an int32 tensor); `size` is the images per part, per replica (the G step's batch).
 
     Raises:
-        ValueError: for a batch that `parts` does not divide.
+        ValueError: for a batch that `parts` does not divide, when traced.
+        tf.errors.InvalidArgumentError: when run, for such a batch of a size unknown when
+            traced.
     """
     if parts == 1:
         return (lambda i: (images, labels)), tf.shape(images)[0]
-    if images.shape[0] is not None and images.shape[0] % parts:
-        raise ValueError(
-            f"Expected a batch divisible by d_steps_per_g_step={parts} (each D step "
-            f"takes its part; batch the dataset by batch_size * {parts}). Received: a "
-            f"batch of {images.shape[0]} images (per replica)."
-        )
+    batch = images.shape[0]
+    if batch is None:
+        # Known only when run (NumPy input, whose last batch Keras leaves partial, or a
+        # generator): named then, rather than by the reshape. XLA compiles it away.
+        batch = tf.shape(images)[0]
+        message = batch_split_message(parts, "a batch of")
+        check = tf.debugging.Assert(batch % parts == 0, [message, batch, "images (per replica)."])
+        with tf.control_dependencies([check]):
+            images = tf.identity(images)
+    elif batch % parts:
+        raise ValueError(batch_split_message(parts, f"a batch of {batch} images (per replica)."))
     split = lambda x: None if x is None else tf.reshape(x, [parts, -1, *x.shape[1:]])
     images, labels = split(images), split(labels)
     part = lambda i: (images[i], None if labels is None else labels[i])

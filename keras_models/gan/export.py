@@ -14,7 +14,8 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from keras_models.conditioning import random_labels
+from keras_models.conditioning import check_labels, random_labels
+from keras_models.gan.validation import check_num_or_latents
 
 
 class GeneratorExport:
@@ -30,34 +31,34 @@ class GeneratorExport:
         Args:
             num_or_latents: number of images (latents drawn from the model's sampling
                 seed generator) or a float (B, latent_dim) array of latents.
-            labels: int (B,) class indices for a conditional GAN; None draws them
-                uniformly.
+            labels: int (B,) class indices for a conditional GAN, one per image; None
+                draws them uniformly.
             use_ema: use the EMA generator when there is one.
 
         Returns:
             float32 (B, H, W, C) images in [-1, 1].
 
         Raises:
-            ValueError: for `labels` given to an unconditional GAN.
+            ValueError: for a number of images that is not an int >= 1, latents of
+                another shape, labels given to an unconditional GAN, or labels that are
+                not B class ids in `[0, num_classes)`.
         """
-        if isinstance(num_or_latents, int):
-            latents = keras.random.normal(
-                (num_or_latents, self.latent_dim), seed=self.sample_seed_generator
-            )
-        else:
-            latents = tf.convert_to_tensor(num_or_latents, tf.float32)
-        if self.num_classes is None:
-            if labels is not None:
+        # Every check before the draws: a rejected call leaves the sampling stream as it is.
+        latents = check_num_or_latents(num_or_latents, self.latent_dim)
+        num = latents if isinstance(latents, int) else latents.shape[0]
+        if labels is not None:
+            if self.num_classes is None:
                 raise ValueError(
                     "`labels` are only accepted by a conditional GAN (num_classes set). "
                     f"Received: labels={labels!r}"
                 )
-        elif labels is None:
+            labels = check_labels(labels, self.num_classes, num=num)
+        if isinstance(latents, int):
+            latents = keras.random.normal((num, self.latent_dim), seed=self.sample_seed_generator)
+        if self.num_classes is not None and labels is None:
             labels = random_labels(
                 tf.shape(latents)[0], self.num_classes, seed=self.sample_seed_generator
             )
-        else:
-            labels = tf.reshape(tf.cast(labels, tf.int32), [-1])
         images = self._call_generator(
             self._sampling_generator(use_ema), latents, labels, training=False
         )

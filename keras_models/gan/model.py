@@ -34,7 +34,13 @@ from keras_models.gan.distribution import all_steps, assign_on_replicas, no_merg
 from keras_models.gan.ema import EMAGenerator
 from keras_models.gan.export import GeneratorExport
 from keras_models.gan.logs import StepLogs
-from keras_models.gan.validation import check_arguments, discriminator_interface_checked
+from keras_models.gan.validation import (
+    check_arguments,
+    check_dataset_batches,
+    check_logits,
+    discriminator_interface_checked,
+    warn_if_reals_out_of_range,
+)
 
 # Which discriminator calls are augmented, per `augment_mode` (the table above). Roles:
 # "d_real"/"d_fake" are the reals/fakes of the D step, "g_fake" the fakes of the G step.
@@ -64,8 +70,10 @@ class GAN(StepLogs, CheckpointState, GeneratorExport, EMAGenerator, keras.Model)
     Backbones are called with `training=`: `generator(latents)` (latents float
     (B, latent_dim)) and `discriminator(images)`; when conditional (`num_classes` set),
     `generator([latents, labels])` and `discriminator([images, labels])`, labels int32
-    (B,), and the dataset yields `(images, labels)`. Generators return NHWC images in
-    [-1, 1]; discriminators (B, 1) or (B,) logits.
+    (B,), and the dataset yields `(images, labels)` (integer class ids, not one-hot).
+    Generators return NHWC images in [-1, 1], the range the dataset's images must have
+    too; discriminators (B, 1) or (B,) logits. Input outside these is named before any
+    step (`keras_models.gan.validation`).
 
     A `train_step` is `d_steps_per_g_step` D updates, each on its equal part of the
     dataset batch (batch the dataset by `batch_size * d_steps_per_g_step`), then one G
@@ -79,7 +87,7 @@ class GAN(StepLogs, CheckpointState, GeneratorExport, EMAGenerator, keras.Model)
     Args:
         generator: Keras model, latents (and labels) -> images.
         discriminator: Keras model, images (and labels) -> logits.
-        latent_dim: size of the latent vectors.
+        latent_dim: size of the latent vectors, an int >= 1.
         augment: a Keras layer called as `augment(images, training=True)`; None uses
             `tf_diffaug.DiffAugment("color,translation,cutout")`.
         augment_mode: "diffaugment", "discriminator_only", "reals_only" or "none": which
@@ -149,6 +157,7 @@ class GAN(StepLogs, CheckpointState, GeneratorExport, EMAGenerator, keras.Model)
     ) -> None:
         super().__init__(**kwargs)
         check_arguments(
+            latent_dim=latent_dim,
             augment_mode=augment_mode,
             augment_modes=AUGMENTED_ROLES,
             r1_inputs=r1_inputs,
@@ -207,6 +216,7 @@ class GAN(StepLogs, CheckpointState, GeneratorExport, EMAGenerator, keras.Model)
         self._build_networks()
         self.ema_generator = None if ema_decay is None else self._clone_generator()
         self._standing_statistics_step = None  # train_steps when they were last computed
+        self._reals_checked = False  # whether `fit` has looked at the range of the reals
 
         self._make_trackers(r1=bool(self.r1_gamma), consistency=bool(self.consistency_weight))
 
@@ -255,6 +265,26 @@ class GAN(StepLogs, CheckpointState, GeneratorExport, EMAGenerator, keras.Model)
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
 
+    def fit(
+        self, x: Any = None, y: Any = None, batch_size: int | None = None, *args: Any, **kwargs: Any
+    ) -> keras.callbacks.History:
+        """`keras.Model.fit`, after the checks of its input that need no step: a
+        `tf.data.Dataset` needs a static batch size that the D steps split (batch it with
+        `drop_remainder=True`), and reals clearly outside [-1, 1] are warned about (on
+        the first batch of the model's first `fit` from step 0).
+
+        Raises:
+            ValueError: for a dataset whose batches the D steps cannot split.
+        """
+        check_dataset_batches(x, self.d_steps_per_g_step)
+        if not self._reals_checked:
+            # Once: a peek runs the input pipeline for a batch. A resumed run (step > 0)
+            # was checked when it started; its peek would replay the resume's `skip`.
+            self._reals_checked = True
+            if self._step() == 0:
+                warn_if_reals_out_of_range(x, batch_size)
+        return super().fit(x, y, batch_size, *args, **kwargs)
+
     @staticmethod
     def _loss_scaled(optimizer, network):
         if network.dtype_policy.name == "mixed_float16" and not isinstance(
@@ -289,9 +319,12 @@ class GAN(StepLogs, CheckpointState, GeneratorExport, EMAGenerator, keras.Model)
         mixes the samples of a batch (StyleGAN2's minibatch standard deviation) must run
         on each separately, as StyleGAN2 does.
         """
-        call = lambda x, y: tf.reshape(
-            tf.cast(self.discriminator(pack(x, y), training=training), tf.float32), [-1]
-        )
+
+        def call(x, y):
+            logits = self.discriminator(pack(x, y), training=training)
+            check_logits(logits, x)
+            return tf.reshape(tf.cast(logits, tf.float32), [-1])
+
         if self.num_classes is None:
             labels = [None] * len(images)
         if not self.joint_discriminator_pass or len(images) == 1:
