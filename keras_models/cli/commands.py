@@ -122,7 +122,10 @@ def nearest(
     run = RunDirectory(run_dir)
     saved = run.saved_config()
     if saved is None:
-        raise UsageError(f"No run in {run.path!r} (config.json is missing).")
+        raise UsageError(
+            f"Expected --run_dir to be a training run's directory. Received: {run.path!r}, "
+            "which holds no run (no .tf-diffaug-run marker and config.json)."
+        )
     generator = sampling.ExportedGenerator(export_dir or run.export)
     images = load_data(TrainConfig.from_dict(saved)).images
     output = output or os.path.join(run.path, "nearest_export.png")

@@ -38,8 +38,8 @@ from keras_models.gan.validation import (
     check_arguments,
     check_dataset_batches,
     check_logits,
+    check_reals_range,
     discriminator_interface_checked,
-    warn_if_reals_out_of_range,
 )
 
 # Which discriminator calls are augmented, per `augment_mode` (the table above). Roles:
@@ -278,11 +278,10 @@ class GAN(StepLogs, CheckpointState, GeneratorExport, EMAGenerator, keras.Model)
         """
         check_dataset_batches(x, self.d_steps_per_g_step)
         if not self._reals_checked:
-            # Once: a peek runs the input pipeline for a batch. A resumed run (step > 0)
-            # was checked when it started; its peek would replay the resume's `skip`.
+            # Once, from step 0: a resumed run was checked when it started.
             self._reals_checked = True
             if self._step() == 0:
-                warn_if_reals_out_of_range(x, batch_size)
+                x = check_reals_range(x, batch_size)
         return super().fit(x, y, batch_size, *args, **kwargs)
 
     @staticmethod

@@ -172,18 +172,45 @@ def check_num_or_latents(num_or_latents: Any, latent_dim: int) -> int | tf.Tenso
     return latents
 
 
-def warn_if_reals_out_of_range(x: Any, batch_size: int | None = None) -> None:
-    """Warns (`UserWarning`) when the first batch of `fit`'s input `x` is clearly not in
-    [-1, 1], the range of the generator's images: beyond it by more than
-    `RANGE_TOLERANCE` (as [0, 255]), or with no negative value (as [0, 1]). D would
-    then tell reals from fakes by their range alone, and training goes on regardless.
+def check_reals_range(x: Any, batch_size: int | None = None) -> Any:
+    """`fit`'s input `x`, made to warn (`UserWarning`) when its first batch is clearly not
+    in [-1, 1], the range of the generator's images: beyond it by more than
+    `RANGE_TOLERANCE` (as [0, 255]), or with no negative value (as [0, 1]). D would then
+    tell reals from fakes by their range alone, and training goes on regardless.
 
-    Only inputs whose first batch can be read on the host are checked: a
-    `tf.data.Dataset` (whose pipeline runs for one batch) and NumPy arrays; others (a
-    distributed dataset, a generator) are not.
+    NumPy images are checked at once. A `tf.data.Dataset` is returned with its first
+    element checked as training reads it: iterating it beforehand to peek would advance
+    its shuffle's seed and change the batches training sees (and exact resume with
+    them). Other inputs (a distributed dataset, a generator) are returned unchecked.
     """
-    images = _first_images(x, batch_size)
-    if images is None:
+    first = lambda data: data[0] if isinstance(data, (tuple, list)) and data else data
+    if isinstance(x, tf.data.Dataset):
+
+        def checked(index, element):
+            def warn(images):
+                _warn_if_out_of_range(images.numpy())
+                return True
+
+            done = tf.cond(
+                index == 0,
+                lambda: tf.py_function(warn, [first(element)], tf.bool),
+                lambda: tf.constant(True),
+            )
+            with tf.control_dependencies([done]):
+                return tf.nest.map_structure(tf.identity, element)
+
+        return x.enumerate().map(checked)
+    images = first(x)
+    if isinstance(images, np.ndarray):
+        _warn_if_out_of_range(images[: batch_size or 32])
+    return x
+
+
+def _warn_if_out_of_range(images: np.ndarray) -> None:
+    if images.dtype.kind not in "fiu":
+        return
+    images = images[np.isfinite(images)]
+    if not images.size:
         return
     low, high = float(images.min()), float(images.max())
     if -1 - RANGE_TOLERANCE <= low < 0 and high <= 1 + RANGE_TOLERANCE:
@@ -199,21 +226,5 @@ def warn_if_reals_out_of_range(x: Any, batch_size: int | None = None) -> None:
         "discriminator can tell reals from fakes by their range alone: scale the reals, "
         "e.g. `images / 127.5 - 1` from [0, 255] or `images * 2 - 1` from [0, 1].",
         UserWarning,
-        stacklevel=3,  # the caller of `GAN.fit`
+        stacklevel=2,
     )
-
-
-def _first_images(x, batch_size):
-    """The finite pixel values of the first batch of `fit`'s input, or None where they
-    cannot be read on the host without consuming the input."""
-    first = lambda data: data[0] if isinstance(data, (tuple, list)) and data else data
-    if isinstance(x, tf.data.Dataset):
-        images = first(next(iter(x.take(1)), None))  # the pipeline runs for one batch
-        images = images.numpy() if isinstance(images, tf.Tensor) else None
-    else:  # NumPy images, or a tuple (images, labels)
-        images = first(x)
-        images = images[: batch_size or 32] if isinstance(images, np.ndarray) else None
-    if images is None or images.dtype.kind not in "fiu":
-        return None
-    images = images[np.isfinite(images)]
-    return images if images.size else None

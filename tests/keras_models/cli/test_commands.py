@@ -67,9 +67,10 @@ def test_generate_refuses_outputs_it_cannot_write(export_dir, tmp_path, args, me
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    """A run directory holding only the demo recipe's config.json (for nearest's data)."""
+    """A run directory of the demo recipe, nothing trained (for nearest's data)."""
     run = RunDirectory(str(tmp_path_factory.mktemp("run")))
-    run.write_config(recipes.resolve("demo", {}))
+    run.prepare(recipes.resolve("demo", {}), resume=False, overwrite=False)
+    run.unlock()
     return run.path
 
 

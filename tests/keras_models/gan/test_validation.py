@@ -11,6 +11,7 @@ import pytest
 import tensorflow as tf
 
 from keras_models.gan import GAN
+from keras_models.gan.validation import check_reals_range
 from tests.helpers.checks import one_replica_strategy
 from tests.helpers.toy_gan import (
     BATCH,
@@ -226,3 +227,14 @@ def test_the_range_of_reals_that_cannot_be_peeked_is_not_checked():
     resumed = compile_gan(make_gan())
     resumed.train_steps.assign(10)
     assert _range_warnings(lambda: fit(resumed, dataset(real_batch() * 127.5))) == []
+
+
+def test_the_range_check_leaves_the_batches_of_a_shuffled_dataset_as_they_are():
+    # Peeking at a batch beforehand would advance the shuffle's seed: the batches, and
+    # exact resume with them, would change.
+    images = np.random.default_rng(0).uniform(0, 255, (64, 2, 2, 3)).astype("float32")
+    make = lambda: tf.data.Dataset.from_tensor_slices(images).shuffle(64, seed=1).batch(8)
+    expected = [batch.numpy() for batch in make()]
+    with pytest.warns(UserWarning, match=r"min=.*\(it looks like \[0, 255\]\)"):
+        checked = [batch.numpy() for batch in check_reals_range(make())]
+    np.testing.assert_array_equal(np.stack(checked), np.stack(expected))
