@@ -22,7 +22,7 @@ from keras_models.metrics.fid import (
     frechet_distance,
     frechet_distance_from_statistics,
 )
-from keras_models.metrics.inception import InceptionFeatures
+from keras_models.metrics.inception import InceptionFeatures, inception_input
 from keras_models.metrics.inception_score import inception_score
 from keras_models.metrics.kid import kernel_distance
 from keras_models.metrics.noise import NoiseFloor, load_noise_floors, noise_floors
@@ -47,6 +47,7 @@ __all__ = [
     "feature_statistics",
     "frechet_distance",
     "frechet_distance_from_statistics",
+    "inception_input",
     "inception_score",
     "kernel_distance",
     "load_noise_floors",

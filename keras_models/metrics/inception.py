@@ -5,12 +5,16 @@ The standard graph is `classify_image_graph_def.pb` from Google's
 inception-2015-12-05.tgz), the network of the original Inception Score and FID code and
 of TF-GAN. Nothing is downloaded here: the user passes the file's path.
 
-Images in [-1, 1] are resized to 299x299 with bilinear interpolation
-(`tf.image.resize`, half-pixel centres, no antialiasing) and fed to the graph's `Mul:0`
-tensor, the normalised image that the graph's own JPEG preprocessing produces (as
-TF-GAN does). Outputs: `pool_3:0` (2048-d features, for FID/KID) and the 1008-way logits
-`pool_3 @ W (+ b)`, computed here from the weights of `softmax/logits/MatMul` because the
-graph's own `softmax/logits` reshapes to a batch of 1.
+The input is the authors': their BigGAN and StyleGAN2 evaluations run NVIDIA's
+`inception_v3_features.pkl`, a repackaging of this graph. Images in [-1, 1] are quantised
+to uint8 (`(x * 0.5 + 0.5) * 255 + 0.5`, clipped, truncated), resized to 299x299 with the
+legacy bilinear resize (TF1's `resize_bilinear`: `align_corners=False`, no half-pixel
+centres) and scaled to `(x - 128) / 128` (`inception_input`). The graph's own JPEG
+preprocessing (`ResizeBilinear`, `Sub`, `Mul`) computes the same, so the result is fed to
+its `Mul:0` tensor, after those ops: nothing is applied twice. Outputs: `pool_3:0`
+(2048-d features, for FID/KID) and the 1008-way logits `pool_3 @ W (+ b)`, computed here
+from the weights of `softmax/logits/MatMul` because the graph's own `softmax/logits`
+reshapes to a batch of 1.
 """
 
 import hashlib
@@ -28,6 +32,10 @@ INPUT_TENSOR = "Mul:0"
 POOL_TENSOR = "pool_3:0"
 LOGITS_MATMUL = "softmax/logits/MatMul"
 LOGITS_BIAS_ADD = "softmax/logits"
+INPUT_PROTOCOL = (
+    "uint8 (x * 0.5 + 0.5) * 255 + 0.5 truncated, legacy bilinear to 299 "
+    "(align_corners=False, half_pixel_centers=False), (x - 128) / 128 into Mul:0"
+)
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -37,6 +45,35 @@ def file_sha256(path: str | os.PathLike) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def inception_input(images: tf.Tensor | np.ndarray) -> tf.Tensor:
+    """Images in [-1, 1] as the authors feed Inception: the graph's `Mul:0` input.
+
+    Quantised to uint8 as the authors' evaluations do (`(x * 0.5 + 0.5) * 255 + 0.5`,
+    clipped to [0, 255], then truncated: rounding half up), resized to 299x299 with
+    the legacy bilinear resize of NVIDIA's `inception_v3_features.pkl` and of the
+    graph's own preprocessing (source coordinate `dst * in / out`, no half-pixel
+    centres; `tf.image.resize` samples elsewhere), then scaled to `(x - 128) / 128`.
+
+    Args:
+        images: float (N, H, W, 3) images in [-1, 1].
+
+    Returns:
+        A float32 (N, 299, 299, 3) tensor, about in [-1, 1].
+    """
+    images = tf.convert_to_tensor(images, tf.float32)
+    levels = tf.clip_by_value((images * 0.5 + 0.5) * 255.0 + 0.5, 0.0, 255.0)
+    # Casting to an integer truncates, which the + 0.5 turns into rounding.
+    pixels = tf.cast(tf.cast(levels, tf.uint8), tf.float32)
+    # TF1's `resize_bilinear`, without its deprecation warning.
+    resized = tf.raw_ops.ResizeBilinear(
+        images=pixels,
+        size=[RESOLUTION, RESOLUTION],
+        align_corners=False,
+        half_pixel_centers=False,
+    )
+    return (resized - 128.0) / 128.0
 
 
 class InceptionFeatures(FeatureExtractor):
@@ -99,10 +136,9 @@ class InceptionFeatures(FeatureExtractor):
             )
 
         def run(images: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-            resized = tf.image.resize(images, [RESOLUTION, RESOLUTION], method="bilinear")
             (pool,) = tf.graph_util.import_graph_def(
                 graph_def,
-                input_map={INPUT_TENSOR: resized},
+                input_map={INPUT_TENSOR: inception_input(images)},
                 return_elements=[POOL_TENSOR],
                 name="inception",
             )
@@ -122,12 +158,12 @@ class InceptionFeatures(FeatureExtractor):
 
     @property
     def protocol(self) -> dict[str, Any]:
-        """See `FeatureExtractor.protocol`: the graph's outputs, its digest and the resize."""
+        """See `FeatureExtractor.protocol`: the graph's outputs, its digest and its input."""
         return {
             "feature_extractor": "inception-2015-12-05 pool_3"
             + (" (logits with bias)" if self.logits_bias else ""),
             "extractor_sha256": self.sha256,
-            "resize": f"bilinear to {RESOLUTION} (tf.image.resize, half-pixel centres)",
+            "resize": INPUT_PROTOCOL,
         }
 
     def __call__(self, images: Images) -> tuple[np.ndarray, np.ndarray]:

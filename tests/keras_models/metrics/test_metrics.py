@@ -144,8 +144,10 @@ def test_inception_features_plumbing(tiny_inception, logits_bias):
     images = np.random.default_rng(0).uniform(-1, 1, size=(5, 32, 32, 3)).astype(np.float32)
     pool, logits = extractor(images)
     assert pool.shape == (5, 2048) and logits.shape == (5, 1008)
-    resized = tf.image.resize(images, [299, 299], method="bilinear").numpy()
-    expected_pool = resized.mean(axis=(1, 2)) @ projection
+    # The stand-in's `Mul:0` takes the authors' input as is (tested pixel by pixel in
+    # test_inception_input.py).
+    fed = inception.inception_input(images).numpy()
+    expected_pool = fed.mean(axis=(1, 2)) @ projection
     np.testing.assert_allclose(pool, expected_pool, rtol=1e-4, atol=1e-4)
     expected_logits = expected_pool @ weights + (bias if logits_bias else 0)
     np.testing.assert_allclose(logits, expected_logits, rtol=1e-3, atol=1e-3)
@@ -193,7 +195,8 @@ def test_reference_statistics_cache_and_protocol(tmp_path):
         )
     results = metrics.evaluate_inception(extractor, ref, fake, kid_subsets=5, kid_subset_size=10)
     fake_features, fake_logits = extractor(metrics.quantize(fake))  # fakes as 8-bit images
-    assert not np.allclose(fake_features, extractor(fake)[0], rtol=1e-4, atol=0)
+    # Inception quantises its input itself (`inception_input`), the same way.
+    np.testing.assert_array_equal(fake_features, extractor(fake)[0])
     assert results["fid"].value == pytest.approx(
         metrics.frechet_distance(ref.features, fake_features), rel=RTOL
     )
@@ -201,7 +204,8 @@ def test_reference_statistics_cache_and_protocol(tmp_path):
     protocol = results["kid"].protocol
     assert protocol["num_real"] == 24 and protocol["num_fake"] == 20
     assert protocol["split"] == "train" and protocol["extractor_sha256"] == extractor.sha256
-    assert "bilinear" in protocol["resize"] and protocol["kid_subset_size"] == 10
+    assert protocol["resize"] == inception.INPUT_PROTOCOL and protocol["kid_subset_size"] == 10
+    assert "half_pixel_centers=False" in protocol["resize"]
     assert protocol["fakes"].startswith("uint8")
     json.dumps(protocol)  # recordable in logs as is
 
