@@ -1,7 +1,6 @@
 """A validated DiffAugment policy and the functional entry point `diff_augment`."""
 
 import dataclasses
-import numbers
 from collections.abc import Sequence
 from typing import TypeAlias
 
@@ -10,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from tf_diffaug import draws
+from tf_diffaug.arguments import call_probability, check_fraction, check_seed
 from tf_diffaug.color import ColorAffine
 from tf_diffaug.geometry import Geometry, Sizes
 from tf_diffaug.registry import COLOR, GEOMETRY, GROUPS, OPS
@@ -94,112 +94,7 @@ def parse_policy(policy: PolicySpec) -> tuple[str, ...]:
     return tuple(expanded)
 
 
-def _check_fraction(name: str, value: object, *, allow_zero: bool = True, hint: str = "") -> float:
-    """Returns `value` as a float after checking that it is a number in [0, 1] or (0, 1].
-
-    Args:
-        name: the argument's name, for the message.
-        value: the argument; a Python or NumPy real number (not a bool).
-        allow_zero: whether the interval is [0, 1] rather than (0, 1].
-        hint: appended to "must be a float in [0, 1]" in the message on a value of
-            another type, e.g. what else the argument may be.
-
-    Returns:
-        `value` as a Python float.
-
-    Raises:
-        ValueError: for a value of another type (None, a bool, a string, a tensor, ...)
-            or out of the interval (NaN included).
-    """
-    interval = "[0, 1]" if allow_zero else "(0, 1]"
-    # bool is an int subclass, and float() would take "0.5": both would pass silently.
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(
-            f"`{name}` must be a float in {interval}{hint}. "
-            f"Received: {name}={value!r} (of type {type(value).__name__})"
-        )
-    number = float(value)
-    if not (0.0 <= number if allow_zero else 0.0 < number) or not number <= 1.0:
-        raise ValueError(f"`{name}` must be in {interval}. Received: {name}={value}")
-    return number
-
-
-def check_seed(seed: object, expected: str = "None or an int") -> int:
-    """Returns an integer seed as a Python int, after checking that it fits in int64.
-
-    Args:
-        seed: the seed; a Python or NumPy integer (not a bool).
-        expected: what the seed may be, for the message.
-
-    Returns:
-        `seed` as a Python int (JSON-serializable, for `get_config`).
-
-    Raises:
-        ValueError: for a seed of another type, or outside int64, which Keras's and
-            TensorFlow's random ops take.
-    """
-    if (
-        isinstance(seed, (int, np.integer))
-        and not isinstance(seed, bool)
-        and -(2**63) <= seed < 2**63
-    ):
-        return int(seed)
-    raise ValueError(
-        f"`seed` must be {expected} in [-2**63, 2**63). "
-        f"Received: seed={seed!r} (of type {type(seed).__name__})"
-    )
-
-
-_OR_TENSOR = ", or a scalar float tensor or variable"
-# Ops that `Policy.apply` gates by a bool "<op>_applied" entry (color ops have identity
-# parameters instead).
 _APPLIED_KEYS = tuple(f"{name}_applied" for name, op in OPS.items() if op.kind != COLOR)
-
-
-def _call_probability(probability: object) -> tuple[float | tf.Tensor, bool]:
-    """Checks a per-call probability; says whether it needs gating ops.
-
-    A tensor's value is only known when the graph runs, so its range is asserted then;
-    except under XLA, which compiles assertions to nothing (and logs a warning per
-    assertion): there a value out of range gates as the nearest end of [0, 1] would.
-
-    Args:
-        probability: a Python or NumPy float in [0, 1], or a scalar float tensor,
-            variable or NumPy array.
-
-    Returns:
-        The probability (a float, or a float32 scalar tensor that waits for the range
-        check) and whether to gate: a float only below 1, a tensor always.
-
-    Raises:
-        ValueError: for another type, a non-scalar or non-float tensor, or a Python
-            value out of [0, 1].
-    """
-    if not (tf.is_tensor(probability) or isinstance(probability, np.ndarray)):
-        probability = _check_fraction("probability", probability, hint=_OR_TENSOR)
-        return probability, probability < 1.0
-    tensor = tf.convert_to_tensor(probability)
-    received = None
-    if tensor.shape.rank != 0:
-        received = f"shape={tensor.shape}"
-    elif not tensor.dtype.is_floating:
-        received = f"dtype={tensor.dtype.name}"
-    if received is not None:
-        raise ValueError(
-            f"`probability` must be a float in [0, 1]{_OR_TENSOR} (one probability for "
-            f"every sample). Received: {received}"
-        )
-    tensor = tf.cast(tensor, tf.float32)
-    if not compiling_with_xla():
-        message = "probability must be in [0, 1]"
-        with tf.control_dependencies(
-            [
-                tf.debugging.assert_greater_equal(tensor, 0.0, message=message),
-                tf.debugging.assert_less_equal(tensor, 1.0, message=message),
-            ]
-        ):
-            tensor = tf.identity(tensor)
-    return tensor, True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -253,14 +148,14 @@ class Policy:
         return cls(
             parse_policy(policy),
             # A tensor here would be read once: an adaptive one must be given per call.
-            _check_fraction(
+            check_fraction(
                 "probability",
                 probability,
                 hint="; a tensor or variable is given per call instead, as "
                 "`layer(images, training=True, probability=p)`",
             ),
-            _check_fraction("translation_ratio", translation_ratio, allow_zero=False),
-            _check_fraction("cutout_ratio", cutout_ratio, allow_zero=False),
+            check_fraction("translation_ratio", translation_ratio, allow_zero=False),
+            check_fraction("cutout_ratio", cutout_ratio, allow_zero=False),
             data_format,
         )
 
@@ -387,7 +282,7 @@ class Policy:
                 [0, 1] (not under XLA).
         """
         images = self._to_nhwc(self.check_images(images))
-        probability, gated = _call_probability(
+        probability, gated = call_probability(
             self.probability if probability is None else probability
         )
         batch = tf.shape(images)[0]

@@ -5,6 +5,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from tf_diffaug.arguments import check_seed
 from tf_diffaug.augment import (
     DEFAULT_POLICY,
     ImagesLike,
@@ -13,7 +14,6 @@ from tf_diffaug.augment import (
     Seed,
     Transformation,
     base_seed,
-    check_seed,
 )
 
 

@@ -4,24 +4,12 @@ and TensorFlow's preemption handler saves a step of its own choosing."""
 import os
 import signal
 
-import keras
 import pytest
 import tensorflow as tf
 
 from keras_models import callbacks
+from tests.helpers.faults import SignalAtStep
 from tests.helpers.toy_gan import compile_gan, dataset, make_gan, real_batch
-
-
-class SignalAt(keras.callbacks.Callback):
-    """Sends `signum` to this process as step `step` (1-based) begins."""
-
-    def __init__(self, signum, step):
-        super().__init__()
-        self.signum, self.step = signum, step
-
-    def on_train_batch_begin(self, batch, logs=None):
-        if int(self.model.train_steps.numpy()) + 1 == self.step:
-            os.kill(os.getpid(), self.signum)
 
 
 class Ending(callbacks.PeriodicCallback):
@@ -56,7 +44,7 @@ def test_a_signal_ends_fit_after_its_step_which_the_epoch_end_saves(tmp_path, si
         verbose=0,
         shuffle=False,
         callbacks=[
-            SignalAt(signum, 3),
+            SignalAtStep(signum, 3),
             stop,
             ending,
             callbacks.CheckpointEveryEpoch(manager, gan.train_steps),
@@ -79,7 +67,7 @@ def test_a_second_signal_acts_at_once(tmp_path):
             steps_per_epoch=10,
             verbose=0,
             shuffle=False,
-            callbacks=[SignalAt(signal.SIGINT, 2), SignalAt(signal.SIGINT, 2), stop],
+            callbacks=[SignalAtStep(signal.SIGINT, 2), SignalAtStep(signal.SIGINT, 2), stop],
         )
     assert stop.received == signal.SIGINT
 
@@ -96,7 +84,7 @@ def test_the_preemption_handler_saves_its_step_and_ends_fit(tmp_path):
                 steps_per_epoch=10,
                 verbose=0,
                 shuffle=False,
-                callbacks=[SignalAt(signal.SIGTERM, 3), save],
+                callbacks=[SignalAtStep(signal.SIGTERM, 3), save],
             )
     finally:
         signal.signal(signal.SIGTERM, previous)  # the handler installs its own for good
