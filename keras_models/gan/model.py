@@ -35,10 +35,9 @@ from keras_models.gan.ema import EMAGenerator
 from keras_models.gan.export import GeneratorExport
 from keras_models.gan.logs import StepLogs
 from keras_models.gan.validation import (
+    CheckedFit,
     check_arguments,
-    check_dataset_batches,
     check_logits,
-    check_reals_range,
     discriminator_interface_checked,
 )
 
@@ -54,7 +53,7 @@ AUGMENTED_ROLES = {
 }
 
 
-class GAN(StepLogs, CheckpointState, GeneratorExport, EMAGenerator, keras.Model):
+class GAN(CheckedFit, StepLogs, CheckpointState, GeneratorExport, EMAGenerator, keras.Model):
     """A GAN as a Keras model: `compile` with two optimizers, then `fit` a dataset.
 
     ```python
@@ -216,7 +215,6 @@ class GAN(StepLogs, CheckpointState, GeneratorExport, EMAGenerator, keras.Model)
         self._build_networks()
         self.ema_generator = None if ema_decay is None else self._clone_generator()
         self._standing_statistics_step = None  # train_steps when they were last computed
-        self._reals_checked = False  # whether `fit` has looked at the range of the reals
 
         self._make_trackers(r1=bool(self.r1_gamma), consistency=bool(self.consistency_weight))
 
@@ -264,25 +262,6 @@ class GAN(StepLogs, CheckpointState, GeneratorExport, EMAGenerator, keras.Model)
         # non-finite steps.
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
-
-    def fit(
-        self, x: Any = None, y: Any = None, batch_size: int | None = None, *args: Any, **kwargs: Any
-    ) -> keras.callbacks.History:
-        """`keras.Model.fit`, after the checks of its input that need no step: a
-        `tf.data.Dataset` needs a static batch size that the D steps split (batch it with
-        `drop_remainder=True`), and reals clearly outside [-1, 1] are warned about (on
-        the first batch of the model's first `fit` from step 0).
-
-        Raises:
-            ValueError: for a dataset whose batches the D steps cannot split.
-        """
-        check_dataset_batches(x, self.d_steps_per_g_step)
-        if not self._reals_checked:
-            # Once, from step 0: a resumed run was checked when it started.
-            self._reals_checked = True
-            if self._step() == 0:
-                x = check_reals_range(x, batch_size)
-        return super().fit(x, y, batch_size, *args, **kwargs)
 
     @staticmethod
     def _loss_scaled(optimizer, network):

@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Collection, Iterator
 from typing import Any
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -228,3 +229,33 @@ def _warn_if_out_of_range(images: np.ndarray) -> None:
         UserWarning,
         stacklevel=2,
     )
+
+
+class CheckedFit:
+    """A mixin for `GAN`: `fit` checks its input first (`check_dataset_batches`, and
+    `check_reals_range` on the model's first `fit` from step 0).
+
+    It relies on the model's `d_steps_per_g_step` and `_step()`, and comes before
+    `keras.Model` in the bases.
+    """
+
+    _reals_checked = False  # whether `fit` has looked at the range of the reals
+
+    def fit(
+        self, x: Any = None, y: Any = None, batch_size: int | None = None, *args: Any, **kwargs: Any
+    ) -> keras.callbacks.History:
+        """`keras.Model.fit`, after the checks of its input that need no step: a
+        `tf.data.Dataset` needs a static batch size that the D steps split (batch it with
+        `drop_remainder=True`), and reals clearly outside [-1, 1] are warned about (on
+        the first batch of the model's first `fit` from step 0).
+
+        Raises:
+            ValueError: for a dataset whose batches the D steps cannot split.
+        """
+        check_dataset_batches(x, self.d_steps_per_g_step)  # type: ignore[attr-defined]
+        if not self._reals_checked:
+            # Once, from step 0: a resumed run was checked when it started.
+            self._reals_checked = True
+            if self._step() == 0:  # type: ignore[attr-defined]
+                x = check_reals_range(x, batch_size)
+        return super().fit(x, y, batch_size, *args, **kwargs)  # type: ignore[misc]
