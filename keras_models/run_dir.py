@@ -199,8 +199,8 @@ class RunDirectory:
 
     def _check_length(self, config):
         trained = checkpoint_paths(self.checkpoints)
-        if trained and checkpoint_step(trained[-1]) > config.total_steps:
-            step = checkpoint_step(trained[-1])
+        step = checkpoint_step(trained[-1]) if trained else 0
+        if step > config.total_steps:
             raise RunDirError(
                 f"Cannot resume: the run in {self.path!r} has trained {step} steps, more "
                 f"than the {config.total_steps} asked for. Pass --steps={step} or more to "

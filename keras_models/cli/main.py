@@ -79,12 +79,10 @@ def main(argv: list[str]) -> None:
     try:
         run_command(argv)
     except Interrupted as error:
-        print(f"{os.path.basename(sys.argv[0])}: {error}", file=sys.stderr)
-        sys.exit(error.status)
+        exit_with(str(error), error.status)
     except (SignalReceived, KeyboardInterrupt) as received:
         signum = getattr(received, "signal", signal.SIGINT)
-        print(f"{os.path.basename(sys.argv[0])}: stopped by {signum.name}.", file=sys.stderr)
-        sys.exit(128 + int(signum))
+        exit_with(f"stopped by {signum.name}.", 128 + int(signum))
 
 
 def run_command(argv: list[str]) -> None:
@@ -122,7 +120,12 @@ def run_command(argv: list[str]) -> None:
 def exit_with_error(error: Exception, status: int) -> None:
     """Prints `error` as the command's error message and exits with `status` (2: bad
     input; 1: a run that started but cannot go on, and resumes)."""
-    print(f"{os.path.basename(sys.argv[0])}: error: {error}", file=sys.stderr)
+    exit_with(f"error: {error}", status)
+
+
+def exit_with(message: str, status: int) -> None:
+    """Prints `message` after the command's name, on stderr, and exits with `status`."""
+    print(f"{os.path.basename(sys.argv[0])}: {message}", file=sys.stderr)
     sys.exit(status)
 
 

@@ -23,6 +23,17 @@ class Ending(callbacks.PeriodicCallback):
         self.ran.append(step)
 
 
+def fit_ten_steps(gan, callbacks_):
+    gan.fit(
+        dataset(real_batch()),
+        epochs=1,
+        steps_per_epoch=10,
+        verbose=0,
+        shuffle=False,
+        callbacks=callbacks_,
+    )
+
+
 def checkpointed_gan(tmp_path):
     gan = compile_gan(make_gan())
     manager = tf.train.CheckpointManager(
@@ -37,13 +48,9 @@ def test_a_signal_ends_fit_after_its_step_which_the_epoch_end_saves(tmp_path, si
     ending = Ending()
     stop = callbacks.StopOnSignal(skip_at_end=[ending])
     before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    gan.fit(
-        dataset(real_batch()),
-        epochs=1,
-        steps_per_epoch=10,
-        verbose=0,
-        shuffle=False,
-        callbacks=[
+    fit_ten_steps(
+        gan,
+        [
             SignalAtStep(signum, 3),
             stop,
             ending,
@@ -61,14 +68,7 @@ def test_a_second_signal_acts_at_once(tmp_path):
     gan, _ = checkpointed_gan(tmp_path)
     stop = callbacks.StopOnSignal()
     with pytest.raises(KeyboardInterrupt):  # Python's own SIGINT handler, restored
-        gan.fit(
-            dataset(real_batch()),
-            epochs=1,
-            steps_per_epoch=10,
-            verbose=0,
-            shuffle=False,
-            callbacks=[SignalAtStep(signal.SIGINT, 2), SignalAtStep(signal.SIGINT, 2), stop],
-        )
+        fit_ten_steps(gan, [SignalAtStep(signal.SIGINT, 2), SignalAtStep(signal.SIGINT, 2), stop])
     assert stop.received == signal.SIGINT
 
 
@@ -78,14 +78,7 @@ def test_the_preemption_handler_saves_its_step_and_ends_fit(tmp_path):
     try:
         save = callbacks.SaveOnPreemption(None, manager, gan.train_steps)
         with pytest.raises(callbacks.Preempted):
-            gan.fit(
-                dataset(real_batch()),
-                epochs=1,
-                steps_per_epoch=10,
-                verbose=0,
-                shuffle=False,
-                callbacks=[SignalAtStep(signal.SIGTERM, 3), save],
-            )
+            fit_ten_steps(gan, [SignalAtStep(signal.SIGTERM, 3), save])
     finally:
         signal.signal(signal.SIGTERM, previous)  # the handler installs its own for good
     # The handler saves after the step following the signal, as it would for workers
