@@ -32,6 +32,8 @@ from tf_diffaug import parse_policy
 
 METRICS = ("fid", "kid", "is", "pr")
 FEATURE_EXTRACTORS = ("auto", "inception", "emoji")
+# What may pick the best weights: SWD (always measured), a feature metric, or nothing.
+BEST_METRICS = ("swd", "fid", "kid", "is", "precision", "recall", "none")
 
 
 class ConfigError(ValueError):
@@ -85,6 +87,13 @@ def _check_augment_p(value):
     raise ValueError(
         f"Expected augment_p 'adaptive' or a probability in [0, 1]. Received: augment_p={value!r}."
     )
+
+
+def measured_metrics(metrics: str) -> set[str]:
+    """The names a run with `--metrics=metrics` measures (SWD always; "pr" gives
+    precision and recall): what may pick its best weights."""
+    names = {name for name in metrics.split(",") if name}
+    return {"swd", *(names - {"pr"}), *({"precision", "recall"} if "pr" in names else ())}
 
 
 def _check_metrics(value):
@@ -257,6 +266,13 @@ class TrainConfig:
     num_fid_images: int = option(
         10000, "Generated images per FID/KID/IS evaluation.", resumable=True, minimum=2
     )
+    best_metric: str = option(
+        "swd",
+        "The metric that picks <run_dir>/checkpoints/best.weights.h5 (one of --metrics, "
+        "or swd, which is always measured), or none to keep no best weights.",
+        resumable=True,
+        choices=BEST_METRICS,
+    )
     # --- speed
     jit_compile: bool | str = option(
         "auto",
@@ -292,6 +308,11 @@ class TrainConfig:
                 f"Expected inception_weights (a path) for metrics={self.metrics!r} with "
                 f"feature_extractor={self.feature_extractor!r}: IS and Inception features "
                 "need --inception_weights=PATH. Received: none."
+            )
+        if self.best_metric not in {*measured_metrics(self.metrics), "none"}:
+            problems.append(
+                f"Expected best_metric to be one of the measured metrics (swd, none, or one "
+                f"of metrics={self.metrics!r}). Received: best_metric={self.best_metric!r}."
             )
         if self.augment_p == "adaptive" and (not self.policy or self.augment_mode == "none"):
             problems.append(

@@ -18,7 +18,7 @@ from typing import Any
 
 # Re-exported for one release: they live in keras_models.build now.
 from keras_models.build import adam, build_gan
-from keras_models.config import FIELDS, TrainConfig
+from keras_models.config import FIELDS, TrainConfig, measured_metrics
 from keras_models.families import FAMILIES
 
 __all__ = ["RECIPES", "TRAINING", "adam", "build_gan", "describe", "is_subset", "resolve"]
@@ -155,6 +155,17 @@ TRAINING: dict[str, dict[str, dict[str, Any]]] = {
 
 # --- the recipes ------------------------------------------------------------------------
 
+# How the authors' scripts report FID (with Inception weights; `resolve` drops the
+# Inception metrics without them). DiffAugment-biggan-cifar (train.py, train_fns.py,
+# scripts/*.sh): FID of 10k EMA samples against the test split every 4,000 iterations
+# (one iteration: 4 D steps and a G step, our train step), best weights by FID
+# (--which_best FID).
+_BIGGAN_CIFAR_EVALUATION = {"metrics": "fid", "eval_every": 4000, "best_metric": "fid"}
+# DiffAugment-stylegan2 (training/training_loop.py): the metrics run at every network
+# snapshot, every 10 ticks of 20 kimg at 32 px and 10 kimg at 256 px (200 and 100 kimg:
+# 6,250 steps at the presets' batches of 32 and 16), and pick no best weights.
+_STYLEGAN2_EVALUATION = {"eval_every": 6250, "best_metric": "none"}
+
 # Each recipe: config values, its `source`, and optionally what the source scripts change
 # when a subset of the data is trained (`subset`: --percent < 100 or --num_images) and
 # the length as the scripts give it, in epochs of the training set (`epochs`, full data /
@@ -197,6 +208,7 @@ RECIPES: dict[str, dict[str, Any]] = {
             "dataset": "cifar10",
             "conditional": True,
             "fid_split": "test",
+            **_BIGGAN_CIFAR_EVALUATION,
         },
         "epochs": {"full": 1000, "subset": 5000},
         "train_images": 50_000,
@@ -210,6 +222,7 @@ RECIPES: dict[str, dict[str, Any]] = {
             "dataset": "cifar100",
             "conditional": True,
             "fid_split": "test",
+            **_BIGGAN_CIFAR_EVALUATION,
         },
         "epochs": {"full": 2000, "subset": 5000},
         "train_images": 50_000,
@@ -229,6 +242,7 @@ RECIPES: dict[str, dict[str, Any]] = {
             "policy": "cutout",
             "consistency_policy": "flip,translation",
             "fid_split": "test",
+            **_BIGGAN_CIFAR_EVALUATION,
         },
         "subset": {"policy": "translation,cutout", "consistency_policy": ""},
         "epochs": {"full": 1000, "subset": 5000},
@@ -247,6 +261,8 @@ RECIPES: dict[str, dict[str, Any]] = {
             "conditional": False,
             "policy": "color,cutout",
             "fid_split": "test",
+            "metrics": "fid,is",  # fid10k and is10k
+            **_STYLEGAN2_EVALUATION,
         },
         "subset": {"policy": "color,translation,cutout"},
     },
@@ -260,6 +276,8 @@ RECIPES: dict[str, dict[str, Any]] = {
             "conditional": False,
             "fid_split": "train",
             "num_fid_images": 5000,
+            "metrics": "fid",  # fid5k-train
+            **_STYLEGAN2_EVALUATION,
         },
     },
     # BigGAN ImageNet 128 + DiffAugment "translation" (TPU).
@@ -368,4 +386,61 @@ def resolve(recipe: str, overrides: dict[str, Any] | None = None) -> TrainConfig
         epochs, images = _epochs(entry, percent, num_images)
         kimg = epochs * images / 1000
         values["kimg"] = int(kimg) if kimg.is_integer() else kimg
+    if _needs_missing_weights(entry, values, overrides):
+        # The paper's FID needs Inception weights; without them the run measures SWD
+        # only, and `evaluation` says so (the offline emoji features are no stand-in
+        # for Inception on the paper's data).
+        values["metrics"] = ""
+    best = values.get("best_metric", FIELDS["best_metric"].default)
+    if "best_metric" not in overrides and best not in {
+        *measured_metrics(values.get("metrics", "")),
+        "none",
+    }:
+        values["best_metric"] = "swd"  # the recipe's pick is not measured in this run
     return TrainConfig.from_dict(values)
+
+
+def _needs_missing_weights(entry, values, overrides):
+    """Whether a recipe's own metrics need the Inception weights the run lacks."""
+    return (
+        bool(entry["config"].get("metrics"))
+        and "metrics" not in overrides
+        and not values.get("inception_weights")
+        and values.get("feature_extractor", "auto") != "emoji"
+    )
+
+
+def evaluation(config: TrainConfig) -> list[str]:
+    """What a run evaluates, and which metric picks its best weights, for the start-up
+    summary and the report.
+
+    Args:
+        config: a config from `resolve`.
+
+    Returns:
+        One line, and a second saying that no FID will be reported when the recipe's
+        metrics were dropped for want of Inception weights.
+    """
+    metrics = ["swd", *(m for m in config.metrics.split(",") if m)]
+    best = (
+        "no best weights kept"
+        if config.best_metric == "none"
+        else f"best weights by {config.best_metric}"
+    )
+    feature = (
+        f" ({config.num_fid_images:,} EMA samples vs the {config.fid_split or 'default'} split)"
+        if config.metrics
+        else ""
+    )
+    lines = [
+        f"Evaluation: {', '.join(metrics)} every {config.eval_every:,} steps{feature}; {best}."
+    ]
+    wanted = RECIPES.get(config.preset, {}).get("config", {}).get("metrics")
+    if wanted and not config.metrics:
+        lines.append(
+            f"No FID: preset {config.preset} reports {wanted.upper().replace(',', ' and ')} "
+            "as the paper does only with "
+            "--inception_weights=PATH (classify_image_graph_def.pb from Google's "
+            "inception-2015-12-05.tgz); this run measures SWD only."
+        )
+    return lines

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 import tf_diffaug
+from keras_models import recipes
 from keras_models.config import TrainConfig
 from keras_models.images import image_grid, save_png
 from keras_models.run_dir import RunDirectory
@@ -41,12 +42,13 @@ def write_report(
         overfitting: `OverfittingMonitor.history` records.
         initial_weights: the checkpoint or weights file `--init_from` loaded, if any.
     """
-    config = config.to_dict()
     lines = [
-        f"# Run report: {config['preset']}",
+        f"# Run report: {config.preset}",
+        "",
+        *recipes.evaluation(config),
         "",
         "```json",
-        json.dumps(config, indent=1),
+        json.dumps(config.to_dict(), indent=1),
         "```",
     ]
     if initial_weights:
@@ -55,8 +57,8 @@ def write_report(
             "## Fine-tuning",
             "",
             f"- G, D and EMA G initialised from `{initial_weights}` "
-            f"(--init_from={config['init_from']})",
-            f"- discriminator blocks frozen (FreezeD): {config['freeze_d']}",
+            f"(--init_from={config.init_from})",
+            f"- discriminator blocks frozen (FreezeD): {config.freeze_d}",
         ]
     if history:
         last = {k: v[-1] for k, v in history.items()}
@@ -98,7 +100,7 @@ def write_report(
     with open(run_dir.report_path, "w") as f:
         f.write("\n".join(lines) + "\n")
     report = {
-        "config": config,
+        "config": config.to_dict(),
         "initial_weights": initial_weights,
         "history": history,
         "evaluations": [{k: v for k, v in r.items() if k != "protocols"} for r in evaluations],

@@ -96,7 +96,12 @@ def run_callbacks(
         reference=reference,
         metrics=[m for m in config.metrics.split(",") if m],
         history_path=run_dir.metrics_path,
-        checkpoint_path=os.path.join(run_dir.checkpoints, "best.weights.h5"),
+        checkpoint_path=(
+            None
+            if config.best_metric == "none"
+            else os.path.join(run_dir.checkpoints, "best.weights.h5")
+        ),
+        monitor="swd" if config.best_metric == "none" else config.best_metric,
         initial_step=start,
         seed=config.seed,
         guard=guard,

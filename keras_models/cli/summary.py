@@ -61,5 +61,6 @@ def summary_lines(
         f"Length: {config.total_steps:,} steps of {per_step} images "
         f"({config.total_steps * per_step / 1000:g} kimg), a checkpoint every "
         f"{config.ckpt_every:,} steps.",
+        *recipes.evaluation(config),
         f"Run directory: {run_dir} (full configuration in config.json).",
     ]

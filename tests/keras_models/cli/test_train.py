@@ -170,6 +170,9 @@ def test_tiny_run_writes_its_outputs_and_the_export_generates_in_a_fresh_process
     assert {"swd", "fid", "kid", "precision", "recall"} <= set(record)
     assert "not Inception" in record["protocols"]["fid"]["feature_extractor"]
     assert "overfitting signal" in (run_dir / "report.md").read_text()
+    assert "every 2 steps (32 EMA samples vs the default split); best weights by swd." in (
+        run_dir / "report.md"
+    ).read_text()
     assert (run_dir / "nearest.png").exists()
 
     grid = tmp_path / "grid.png"
@@ -442,6 +445,7 @@ def test_start_up_prints_a_summary_without_native_log_lines(tmp_path):
         "Model",
         "Device",
         "Length",
+        "Evaluation",
         "Run directory",
     ]
     assert "Data: emoji_faces at 32x32: " in result.stdout and "(+ 8 held out)" in result.stdout
