@@ -26,7 +26,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from keras_models.data.subsets import check_subset
+from keras_models.data.subsets import SUBSET_SELECTIONS, check_subset
 from keras_models.families import FAMILIES
 from tf_diffaug import parse_policy
 
@@ -141,6 +141,14 @@ class TrainConfig:
     )
     num_images: int | None = option(
         None, "Train on this many images (instead of --percent).", minimum=1
+    )
+    subset_selection: str = option(
+        "stratified",
+        "How --percent / --num_images choose their images: stratified (each class keeps "
+        "its share), uniform (as DiffAugment-biggan-cifar: RandomState(--seed).choice "
+        "without replacement; seed 0 gives the authors' subsets) or first (the dataset's "
+        "first images, as DiffAugment-stylegan2). The recipes set their authors' rule.",
+        choices=SUBSET_SELECTIONS,
     )
     holdout: int = option(0, "Images of a folder dataset held out for the D monitor.", minimum=0)
     x_flip: bool = option(False, "Dataset x-flips (separate from DiffAugment).")

@@ -53,7 +53,11 @@ def _stylegan2_ema(half_life_kimg: float, batch_size: int) -> dict[str, Any]:
 # as the `lazy_regularization` branch of DiffAugment-stylegan2's training_loop.py does.
 # `pl_weight` 0 means no path-length regularisation. `r1_inputs` names the loss of
 # DiffAugment-stylegan2/training/loss.py: "augmented" is `ns_r1_DiffAugment`, "reals" is
-# `ns_DiffAugment_r1`.
+# `ns_DiffAugment_r1`. `subset_selection` is how the source picks a --percent /
+# --num_images subset (keras_models.data.subsets): BigGAN-CIFAR's datasets.py draws it
+# with `np.random.seed(seed); np.random.choice(N, n, replace=False)` ("uniform", --seed
+# 0 as there); DiffAugment-stylegan2's training/dataset.py keeps the first records
+# (`dset.take(max_images)`: "first").
 TRAINING: dict[str, dict[str, dict[str, Any]]] = {
     "biggan": {
         # mit-han-lab/data-efficient-gans DiffAugment-biggan-cifar/scripts/
@@ -73,6 +77,7 @@ TRAINING: dict[str, dict[str, dict[str, Any]]] = {
             "ema_start_step": 1000,
             "x_flip": True,
             "policy": "translation,cutout",
+            "subset_selection": "uniform",
         },
         # BigGAN at 128x128 on ImageNet (Brock et al., 2019), ajbrock/BigGAN-PyTorch
         # scripts/launch_BigGAN_bs256x8.sh and compare_gan: G lr 1e-4, D lr 4e-4, betas
@@ -108,6 +113,7 @@ TRAINING: dict[str, dict[str, dict[str, Any]]] = {
             "x_flip": True,
             "policy": "color,translation,cutout",
             "kimg": 25000,
+            "subset_selection": "first",
             **_stylegan2_ema(1000, 32),
             **_STYLEGAN2_ADAM,
         },
@@ -125,6 +131,7 @@ TRAINING: dict[str, dict[str, dict[str, Any]]] = {
             "x_flip": True,
             "policy": "color,translation,cutout",
             "kimg": 300,
+            "subset_selection": "first",
             **_stylegan2_ema(10, 16),
             **_STYLEGAN2_ADAM,
         },
@@ -147,6 +154,7 @@ TRAINING: dict[str, dict[str, dict[str, Any]]] = {
             "x_flip": True,
             "policy": "color,translation,cutout",
             "kimg": 25000,
+            "subset_selection": "first",
             **_stylegan2_ema(10, 32),
             **_STYLEGAN2_ADAM,
         },

@@ -67,6 +67,7 @@ def load_data(config: TrainConfig) -> data.TrainingData:
                 "seed",
                 "percent",
                 "num_images",
+                "subset_selection",
                 "holdout",
                 "num_eval_images",
                 "data_dir",

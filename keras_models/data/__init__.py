@@ -6,8 +6,8 @@ batch, which is what `strategy.experimental_distribute_dataset` expects.
 
 Modules, one concept each:
 
-* `subsets`: which images a `percent=` / `num_images=` subset keeps (deterministic,
-  stratified by class);
+* `subsets`: which images a `percent=` / `num_images=` subset keeps (deterministic;
+  stratified by class, uniform as the BigGAN-CIFAR code, or the first ones);
 * `tfds_datasets`: tfds datasets (`load_tfds`, `subset_indices`, `tfds_images`);
 * `folders`: image folders (`image_folder`, `read_images`, `load_image`, the shipped
   emoji faces);
@@ -29,6 +29,7 @@ from keras_models.data.folders import (
 )
 from keras_models.data.pipeline import from_arrays, to_float
 from keras_models.data.subsets import (
+    SUBSET_SELECTIONS,
     check_subset,
     choose_subset,
     is_subset,
@@ -52,6 +53,7 @@ from keras_models.data.training import (
 __all__ = [
     "FACES_DIR",
     "IMAGE_EXTENSIONS",
+    "SUBSET_SELECTIONS",
     "TrainingData",
     "UnreadableImageError",
     "check_subset",

@@ -2,18 +2,25 @@
 
 This module owns the subset rule for every source (tfds splits, image folders, the
 run's configuration): at most one of `percent` and `num_images`, `0 < percent <= 100`,
-and the choice itself, made once and deterministically:
+and the choice itself, made once and deterministically by one of `SUBSET_SELECTIONS`:
 
-* labelled data is sampled per class (stratified), so a 10% subset of CIFAR-10 has
-  exactly 10% of each class (500 images per class); per-class counts are rounded by
-  largest remainder, ties to the lower class id;
-* within a class (or the whole set when unlabelled) the images are the first ones of a
-  permutation drawn from `numpy.random.default_rng(seed)`;
-* the indices refer to the source's canonical order, so the same arguments give the same
-  images on every machine.
+* "stratified" (this project's default): labelled data is sampled per class, so a 10%
+  subset of CIFAR-10 has exactly 10% of each class (500 images per class); per-class
+  counts are rounded by largest remainder, ties to the lower class id; within a class
+  (or the whole set when unlabelled) the images are the first ones of a permutation
+  drawn from `numpy.random.default_rng(seed)`;
+* "uniform" (DiffAugment-biggan-cifar's datasets.py): `size` indices drawn without
+  replacement by the legacy `numpy.random.RandomState(seed).choice`, ignoring labels,
+  so seed 0 keeps the very images of the authors' `np.random.seed(0)` subsets;
+* "first" (DiffAugment-stylegan2's `dset.take(max_images)`): the first `size` images.
+
+The indices refer to the source's canonical order, so the same arguments give the same
+images on every machine.
 """
 
 import numpy as np
+
+SUBSET_SELECTIONS = ("stratified", "uniform", "first")
 
 
 def check_subset(percent: float | None, num_images: int | None) -> None:
@@ -61,26 +68,45 @@ def subset_size(num_total: int, percent: float | None, num_images: int | None) -
 
 
 def select_subset(
-    num_total: int, size: int, labels: np.ndarray | None = None, seed: int = 0
+    num_total: int,
+    size: int,
+    labels: np.ndarray | None = None,
+    seed: int = 0,
+    selection: str = "stratified",
 ) -> np.ndarray:
-    """Chooses `size` of `num_total` indices, stratified by label when labels are given.
+    """Chooses `size` of `num_total` indices by the rule `selection` (see the module).
 
     Args:
         num_total: number of examples in the split.
         size: how many to keep, in [1, num_total].
-        labels: optional int array (num_total,); with it each class keeps its share.
-        seed: seed of the permutation.
+        labels: optional int array (num_total,); with it a "stratified" choice keeps each
+            class's share (the other rules ignore labels).
+        seed: seed of the "stratified" and "uniform" choices.
+        selection: one of `SUBSET_SELECTIONS`.
 
     Returns:
         Sorted int64 array of `size` indices.
 
     Raises:
-        ValueError: for a size outside [1, num_total].
+        ValueError: for a size outside [1, num_total] or an unknown `selection`.
     """
     if not 0 < size <= num_total:
         raise ValueError(
             f"Expected a subset size in [1, {num_total}]. Received: size={size}. "
             "Check `percent` / `num_images`."
+        )
+    if selection == "first":
+        return np.arange(size, dtype=np.int64)
+    if selection == "uniform":
+        # The legacy generator on purpose: `np.random.seed(seed); np.random.choice(...)`
+        # in the authors' code draws from it, and its streams are frozen across NumPy
+        # versions. The authors index in draw order; the set is what training sees (the
+        # loader shuffles), so it is returned sorted like the other rules.
+        chosen = np.random.RandomState(seed).choice(num_total, size, replace=False)
+        return np.sort(chosen).astype(np.int64)
+    if selection != "stratified":
+        raise ValueError(
+            f"Expected a subset selection in {SUBSET_SELECTIONS}. Received: selection={selection!r}"
         )
     rng = np.random.default_rng(seed)
     if labels is None:
@@ -104,6 +130,7 @@ def choose_subset(
     num_images: int | None,
     labels: np.ndarray | None = None,
     seed: int = 0,
+    selection: str = "stratified",
 ) -> np.ndarray | None:
     """The indices a `percent=` / `num_images=` subset keeps of `num_total` images.
 
@@ -112,9 +139,10 @@ def choose_subset(
         percent, num_images: the subset (see `subset_size`).
         labels: optional int array (num_total,) for a stratified choice.
         seed: seed of the choice.
+        selection: the rule, one of `SUBSET_SELECTIONS` (see `select_subset`).
 
     Returns:
         Sorted int64 indices (see `select_subset`), or None when no subset is asked for.
     """
     size = subset_size(num_total, percent, num_images)
-    return None if size is None else select_subset(num_total, size, labels, seed)
+    return None if size is None else select_subset(num_total, size, labels, seed, selection)

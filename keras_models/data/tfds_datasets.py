@@ -85,7 +85,9 @@ def not_prepared_message(name: str, builder: "tfds.core.DatasetBuilder") -> str:
     )
 
 
-def _subset_indices(builder, split, percent, num_images, subset_seed, image_key, label_key):
+def _subset_indices(
+    builder, split, percent, num_images, subset_seed, subset_selection, image_key, label_key
+):
     import tensorflow_datasets as tfds
 
     check_subset(percent, num_images)
@@ -99,7 +101,12 @@ def _subset_indices(builder, split, percent, num_images, subset_seed, image_key,
     ds = ds.map(lambda ex: ex[label_key] if has_labels else tf.constant(0, tf.int64))
     labels = np.fromiter(ds.as_numpy_iterator(), np.int64)
     return choose_subset(
-        len(labels), percent, num_images, labels if has_labels else None, subset_seed
+        len(labels),
+        percent,
+        num_images,
+        labels if has_labels else None,
+        subset_seed,
+        subset_selection,
     )
 
 
@@ -110,6 +117,7 @@ def subset_indices(
     num_images: int | None = None,
     *,
     subset_seed: int = 0,
+    subset_selection: str = "stratified",
     data_dir: str | None = None,
     download: bool = False,
     image_key: str = "image",
@@ -118,15 +126,17 @@ def subset_indices(
     """The indices, in the split's canonical order, of the images `load_tfds` keeps.
 
     Args:
-        name, split, percent, num_images, subset_seed, data_dir, download, image_key,
-            label_key: as in `load_tfds`.
+        name, split, percent, num_images, subset_seed, subset_selection, data_dir,
+            download, image_key, label_key: as in `load_tfds`.
 
     Returns:
         Sorted int64 indices, or None when neither `percent` nor `num_images` is given
         (the whole split is used).
     """
     builder = _builder(name, data_dir, download, image_key)
-    return _subset_indices(builder, split, percent, num_images, subset_seed, image_key, label_key)
+    return _subset_indices(
+        builder, split, percent, num_images, subset_seed, subset_selection, image_key, label_key
+    )
 
 
 def load_tfds(
@@ -144,6 +154,7 @@ def load_tfds(
     cache: bool | str = True,
     seed: int = 0,
     subset_seed: int = 0,
+    subset_selection: str = "stratified",
     shuffle_buffer: int = 10_000,
     data_dir: str | None = None,
     download: bool = False,
@@ -174,6 +185,8 @@ def load_tfds(
             them to that file prefix; False does not cache.
         seed: seed of shuffling and flipping.
         subset_seed: seed of the subset choice (see `keras_models.data.subsets`).
+        subset_selection: how the subset is chosen: "stratified" (class-balanced),
+            "uniform" (the BigGAN-CIFAR code's draw) or "first" (the first images).
         shuffle_buffer: shuffle buffer size (10,000 shuffles a 10% CIFAR subset fully).
         data_dir: tfds data folder (None: tfds's default, `$TFDS_DATA_DIR` or
             `~/tensorflow_datasets`).
@@ -199,7 +212,7 @@ def load_tfds(
             f"Received features: {list(builder.info.features.keys())}."
         )
     indices = _subset_indices(
-        builder, split, percent, num_images, subset_seed, image_key, label_key
+        builder, split, percent, num_images, subset_seed, subset_selection, image_key, label_key
     )
     ds = builder.as_dataset(split=split, shuffle_files=False)
     if indices is not None:

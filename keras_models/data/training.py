@@ -54,6 +54,7 @@ def load_training_data(
     seed: int = 0,
     percent: float | None = None,
     num_images: int | None = None,
+    subset_selection: str = "stratified",
     holdout: int = 0,
     num_eval_images: int = 2048,
     data_dir: str | None = None,
@@ -68,6 +69,8 @@ def load_training_data(
         conditional: labels from the folder's sub-folders or the tfds label feature.
         x_flip, seed: as in `load_tfds` (`seed` also chooses the subset and held-out set).
         percent, num_images: the training subset (see `keras_models.data.subsets`).
+        subset_selection: how the subset is chosen, one of
+            `keras_models.data.subsets.SUBSET_SELECTIONS`.
         holdout: folder images held out of training, for D's overfitting signal (tfds
             datasets use up to 1000 test-split images instead).
         num_eval_images: tfds training images kept in memory for evaluation (a folder
@@ -87,16 +90,20 @@ def load_training_data(
     common = dict(batch_size=batch_size, x_flip=x_flip, seed=seed)
     if is_image_folder(name):
         folder = FACES_DIR if name == "emoji_faces" else name
-        return _folder_training_data(
-            folder, resolution, conditional, percent, num_images, holdout, common
-        )
+        subset = (percent, num_images, subset_selection)
+        return _folder_training_data(folder, resolution, conditional, subset, holdout, common)
     if os.path.sep in name or name.startswith("."):
         raise ValueError(
             f"Expected an image folder or a tfds name. Received: dataset={name!r}, which "
             "is not a folder."
         )
     subset = dict(
-        percent=percent, num_images=num_images, resolution=resolution, with_labels=conditional
+        percent=percent,
+        num_images=num_images,
+        subset_seed=seed,
+        subset_selection=subset_selection,
+        resolution=resolution,
+        with_labels=conditional,
     )
     source = dict(data_dir=data_dir, download=download)
 
@@ -147,7 +154,8 @@ def reference_images(
     return training_images, split
 
 
-def _folder_training_data(folder, resolution, conditional, percent, num_images, holdout, common):
+def _folder_training_data(folder, resolution, conditional, subset, holdout, common):
+    percent, num_images, selection = subset
     try:
         images, labels, _ = read_images(folder, resolution, labels=conditional)
     except UnreadableImageError as error:
@@ -159,8 +167,12 @@ def _folder_training_data(folder, resolution, conditional, percent, num_images, 
         )
     order = np.random.default_rng(common["seed"]).permutation(len(images))
     held, train = order[:holdout], order[holdout:]
+    if selection != "stratified":
+        # The authors' rules name images by the dataset's own order, not the hold-out's
+        # permutation (kept for "stratified", whose choices predate the other rules).
+        train = np.sort(train)
     pick = lambda idx: None if labels is None else labels[idx]
-    chosen = choose_subset(len(train), percent, num_images, pick(train), common["seed"])
+    chosen = choose_subset(len(train), percent, num_images, pick(train), common["seed"], selection)
     if chosen is not None:
         train = train[chosen]
     as_float = lambda idx: np.asarray(to_float(images[idx]))

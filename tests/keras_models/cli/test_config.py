@@ -137,6 +137,11 @@ def test_config_json_round_trips():
         ({"percent": 0}, "Expected percent > 0. Received: percent=0."),
         ({"percent": 100.5}, "Expected percent <= 100."),
         ({"num_images": 0}, "Expected num_images >= 1."),
+        (
+            {"subset_selection": "random"},
+            "Expected subset_selection in {stratified, uniform, first}. Received: "
+            "subset_selection='random'.",
+        ),
         ({"loss": "lsgan"}, "Expected loss in {hinge, non_saturating, wasserstein}."),
         ({"augment_mode": "fakes_only"}, "Expected augment_mode in {diffaugment,"),
         ({"model": "dcgan"}, "Expected model in {biggan, stylegan2}. Received: model='dcgan'."),

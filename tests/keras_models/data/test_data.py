@@ -67,6 +67,42 @@ def test_the_subset_rule_has_one_owner():
     )
 
 
+def test_uniform_subset_is_the_biggan_cifar_draw():
+    # DiffAugment-biggan-cifar/datasets.py: `np.random.seed(seed); np.random.choice(50000,
+    # num_samples, replace=False)` with --seed 0; the legacy RandomState stream is frozen.
+    for size in (5000, 10000):  # the 10% and 20% subsets
+        authors = np.random.RandomState(0).choice(50000, size, replace=False)
+        chosen = data.choose_subset(50000, None, size, selection="uniform")
+        assert chosen.dtype == np.int64
+        np.testing.assert_array_equal(chosen, np.sort(authors))  # same images, sorted
+    labels = np.arange(50000) % 10  # ignored: the draw is not class-balanced
+    np.testing.assert_array_equal(
+        data.choose_subset(50000, 10, None, labels, seed=0, selection="uniform"),
+        np.sort(np.random.RandomState(0).choice(50000, 5000, replace=False)),
+    )
+    np.testing.assert_array_equal(
+        data.select_subset(50000, 5000, seed=3, selection="uniform"),
+        np.sort(np.random.RandomState(3).choice(50000, 5000, replace=False)),
+    )
+
+
+def test_first_subset_is_the_first_records_and_selections_are_checked():
+    labels = np.arange(50000) % 10
+    for chosen in (
+        data.choose_subset(50000, 10, None, labels, seed=7, selection="first"),
+        data.select_subset(50000, 5000, selection="first"),
+    ):
+        np.testing.assert_array_equal(chosen, np.arange(5000))
+        assert chosen.dtype == np.int64
+    assert data.SUBSET_SELECTIONS == ("stratified", "uniform", "first")
+    np.testing.assert_array_equal(  # stratified stays the default rule
+        data.choose_subset(20, 40, None, labels[:20] % 4, seed=0),
+        data.choose_subset(20, 40, None, labels[:20] % 4, seed=0, selection="stratified"),
+    )
+    with pytest.raises(ValueError, match="selection='random'"):
+        data.select_subset(10, 5, selection="random")
+
+
 @pytest.fixture()
 def mock_cifar():
     with tfds_local.mock_prepared(num_examples=200):
@@ -270,6 +306,32 @@ def test_training_data_from_a_folder_holds_out_images_and_scales_once():
     assert {x.tobytes() for x in batch} <= {x.tobytes() for x in run.images}
     same = data.load_training_data("emoji_faces", 16, num_images=20, **common)
     np.testing.assert_array_equal(same.images, run.images)  # seeded
+
+
+def test_training_data_subset_selection_reaches_folders_and_tfds(mock_cifar):
+    # A folder's "first" subset is its first files in the folder's order, whatever the
+    # held-out permutation.
+    faces = np.asarray(data.to_float(data.read_images(data.FACES_DIR, 16)[0]))
+    common = dict(batch_size=4, seed=0, num_images=20, subset_selection="first")
+    run = data.load_training_data("emoji_faces", 16, **common)
+    np.testing.assert_array_equal(run.images, faces[:20])
+    held = data.load_training_data("emoji_faces", 16, holdout=9, **common)
+    index = {face.tobytes(): i for i, face in enumerate(faces)}
+    train_ids = [index[x.tobytes()] for x in held.images]
+    held_ids = {index[x.tobytes()] for x in held.heldout[0]}
+    assert train_ids == sorted(set(range(len(faces))) - held_ids)[:20]
+    # tfds: the run's seed is the draw's seed.
+    raw = tfds.load("cifar10", split="train", shuffle_files=False)
+    images = np.stack([ex["image"] for ex in raw.as_numpy_iterator()])
+    for seed in (0, 1):
+        run = data.load_training_data(
+            "cifar10", 32, batch_size=4, seed=seed, num_images=8,
+            subset_selection="uniform", num_eval_images=12,
+        )  # fmt: skip
+        kept = np.sort(np.random.RandomState(seed).choice(len(images), 8, replace=False))
+        got = np.concatenate(list(run.dataset.unbatch().batch(8).take(1).as_numpy_iterator()))
+        got = np.round((got + 1) * 127.5).astype(np.uint8)  # one epoch, back to pixels
+        assert sorted(map(bytes, got)) == sorted(map(bytes, images[kept]))
 
 
 def test_training_data_from_a_labelled_folder_and_bad_names(folder):
