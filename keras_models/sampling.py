@@ -418,3 +418,43 @@ def write_nearest(
     indices, _ = nearest_neighbours(samples, train_images, k=k)
     rows = np.concatenate([samples[:, None], train_images[indices]], axis=1)
     save_png(image_grid(rows.reshape(-1, *rows.shape[2:]), k + 1), output)
+
+
+def metric_fakes(
+    generator: ExportedGenerator,
+    num: int,
+    *,
+    seed: int = 0,
+    num_classes: int | None = None,
+    label: int | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> Iterator[np.ndarray]:
+    """The fakes a metric measures: `num` images of fresh latents, in batches.
+
+    The latents are drawn untruncated (the papers' protocol) from `seed`. A conditional
+    generator's labels are drawn uniformly over `num_classes` from the same generator,
+    as the authors' evaluations draw them, unless `label` fixes every one.
+
+    Args:
+        generator: the exported generator.
+        num: how many images.
+        seed: seed of the latents (and labels).
+        num_classes: the classes of a conditional generator (None: unconditional).
+        label: the class of every image instead of uniform labels, or None.
+        batch_size: latents per call of the generator (the images do not depend on it).
+
+    Yields:
+        float32 (batch, H, W, C) images in [-1, 1], grouped by class when conditional.
+
+    Raises:
+        ValueError: for a label the generator does not take (see `ExportedGenerator`).
+    """
+    rng = np.random.default_rng(seed)
+    latents = truncated_latents(rng, num, generator.latent_dim)
+    if num_classes is None or label is not None:
+        yield from generate_batches(generator, latents, label, batch_size)
+        return
+    labels = rng.integers(0, num_classes, num)
+    # The export takes one label per call: each class's latents go in their own batches.
+    for c in range(num_classes):
+        yield from generate_batches(generator, latents[labels == c], c, batch_size)

@@ -6,6 +6,7 @@
     tf-diffaug-train --preset=demo --init_from=runs/demo --freeze_d=2 --run_dir=runs/ft
     tf-diffaug-train generate --export_dir=runs/demo/export --output=grid.png
     tf-diffaug-train nearest --run_dir=runs/demo --output=nearest.png
+    tf-diffaug-train evaluate --run_dir=runs/demo --inception_weights=classify_image_graph_def.pb
 
 (`python train.py ...` in a checkout is the same command.) Every field of
 `keras_models.config.TrainConfig` is a flag of the same name that overrides the preset's
@@ -21,7 +22,8 @@ way the same command resumes, losing at most the steps since the last checkpoint
 
 This module is the command line only: flags -> `TrainConfig` (keras_models.cli.flags,
 keras_models.recipes) and `RunOptions` (keras_models.cli.options) -> `Training`
-(keras_models.cli.training); `generate` and `nearest` are keras_models.cli.commands.
+(keras_models.cli.training); `generate`, `nearest` and `evaluate` are
+keras_models.cli.commands.
 """
 
 import os
@@ -50,7 +52,7 @@ from keras_models.cli.training import Training  # noqa: E402
 from keras_models.config import TrainConfig  # noqa: E402
 
 FLAGS = flags.FLAGS
-COMMANDS = ("train", "generate", "nearest")
+COMMANDS = ("train", "generate", "nearest", "evaluate")
 # What to train (one flag per config field), where and how, and the sampling commands'.
 FLAG_MODULES = (config_flags, options, commands)
 config_flags.define_flags(FLAGS)
@@ -104,6 +106,15 @@ def run_command(argv: list[str]) -> None:
             )
         if command == "nearest":
             return commands.nearest(run_dir=FLAGS.run_dir, label=FLAGS.label, **common)
+        if command == "evaluate":
+            commands.evaluate(
+                run_dir=FLAGS.run_dir,
+                export_dir=FLAGS.export_dir,
+                output=FLAGS.output,
+                label=FLAGS.label,
+                overrides=config_flags.flag_overrides(FLAGS),
+            )
+            return
         training = Training(config_from_flags(), options.RunOptions.from_flags(FLAGS))
     except INPUT_ERRORS as error:
         exit_with_error(error, status=2)

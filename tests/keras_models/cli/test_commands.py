@@ -1,6 +1,8 @@
-"""train.py's generate and nearest on a tiny export, in this process: what they write, and
-bad outputs and damaged exports refused with exit status 2 and a message, no traceback."""
+"""train.py's generate, nearest and evaluate on a tiny export, in this process: what they
+write and print, and bad input, bad outputs and damaged exports refused with exit status
+2 and a message, no traceback."""
 
+import json
 import os
 import re
 import shutil
@@ -113,3 +115,96 @@ def test_a_damaged_export_is_named_with_how_to_export_it_again(
         assert_refused(result, f"The export at '{re.escape(str(damaged))}' is damaged: {part}")
         assert "run the training command of its run again with the same flags" in result.stderr
         assert not output.exists()
+
+
+@pytest.fixture(scope="module")
+def scored_run(tmp_path_factory):
+    """A run of the demo recipe (tiny BigGAN, emoji faces at 32 px) with its untrained
+    generator exported, as `evaluate` reads it."""
+    from keras_models import build
+
+    config = recipes.resolve("demo", {"width": 2, "jit_compile": False})
+    run = RunDirectory(str(tmp_path_factory.mktemp("scored")))
+    run.prepare(config, resume=False, overwrite=False)
+    run.unlock()
+    build.build_gan(config).export_generator(run.export)
+    return run.path
+
+
+def evaluation(result):
+    """The printed metrics of an `evaluate` run: `{name: value}`."""
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = [line.split() for line in result.stdout.splitlines()]
+    return {words[0]: float(words[1]) for words in lines if words[0] in METRIC_NAMES}
+
+
+METRIC_NAMES = ("fid", "kid", "is", "precision", "recall")
+
+
+def test_evaluate_prints_the_metrics_with_their_protocol_and_caches_the_reference(scored_run):
+    args = ("evaluate", f"--run_dir={scored_run}", "--num_fid_images=64", "--seed=3")
+    first = run_in_process(*args)
+    values = evaluation(first)
+    assert sorted(values) == ["fid", "kid", "precision", "recall"]  # no IS without Inception
+    assert "Protocol: emoji-features" in first.stdout
+    assert "of emoji_faces split train; fakes: 64 (seed 3), quantised uint8" in first.stdout
+    cache = os.path.join(scored_run, "reference_statistics_train.npz")
+    written = os.stat(cache).st_mtime_ns
+    with open(os.path.join(scored_run, "evaluation.json")) as f:
+        record = json.load(f)
+    assert {k: v["value"] for k, v in record["metrics"].items()} == pytest.approx(values, 1e-5)
+    assert record["metrics"]["fid"]["protocol"]["num_fake"] == 64
+    assert record["fakes"] == "seed 3"
+
+    again = run_in_process(*args)
+    assert evaluation(again) == values  # the same fakes from the same seed
+    assert os.stat(cache).st_mtime_ns == written  # the cached reference, not recomputed
+    other = evaluation(run_in_process(*args[:-1], "--seed=4", "--metrics=fid"))
+    assert list(other) == ["fid"] and other["fid"] != values["fid"]
+
+
+def test_evaluate_with_inception_weights_adds_is(scored_run, tmp_path):
+    from tests.helpers.tiny_inception import build_tiny_inception
+
+    run = tmp_path / "run"  # a reference cached with another extractor would be refused
+    shutil.copytree(scored_run, run, ignore=shutil.ignore_patterns("reference_*", "*.json"))
+    shutil.copy(os.path.join(scored_run, "config.json"), run)
+    weights = tmp_path / "graph.pb"
+    build_tiny_inception(str(weights))
+    output = tmp_path / "scores" / "eval.json"
+    result = run_in_process(
+        "evaluate",
+        f"--run_dir={run}",
+        f"--inception_weights={weights}",
+        "--num_fid_images=16",
+        f"--output={output}",
+    )
+    assert sorted(evaluation(result)) == ["fid", "is", "kid", "precision", "recall"]
+    assert "Protocol: inception-2015-12-05 pool_3" in result.stdout
+    assert json.loads(output.read_text())["metrics"]["is"]["protocol"]["is_splits"] == 10
+    assert (run / "reference_statistics_train.npz").exists()
+    assert not (run / "evaluation.json").exists()
+
+    emoji = run_in_process("evaluate", f"--run_dir={run}", "--num_fid_images=16")
+    assert_refused(emoji, r"Expected the cached reference .*reference_statistics_train\.npz")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], r"evaluate needs --run_dir"),
+        (["--run_dir=TMP"], r"Expected --run_dir to be a training run's directory"),
+        (["--feature_extractor=inception"], r"Give --inception_weights=PATH to it, or "),
+        (["--metrics=fid,is"], r"Inception features and IS need classify_image_graph_def\.pb"),
+        (["--resolution=64"], r"its config.json fixes --resolution\. Flags it takes: "),
+        (["--export_dir=EXPORT"], r"Expected an export of the run's 32px images"),
+        (["--output=TMP"], r"Expected --output to be a JSON file"),
+    ],
+    ids=["no-run-dir", "no-run", "no-weights", "is-no-weights", "run-flag", "export", "output"],
+)
+def test_evaluate_refuses_bad_input(scored_run, export_dir, tmp_path, args, message):
+    args = [a.replace("TMP", str(tmp_path)).replace("EXPORT", export_dir) for a in args]
+    if not any(a.startswith("--run_dir") for a in args) and args:
+        args.append(f"--run_dir={scored_run}")
+    assert_refused(run_in_process("evaluate", "--num_fid_images=8", *args), message)
+    assert list(tmp_path.iterdir()) == []
