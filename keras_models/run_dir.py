@@ -54,6 +54,7 @@ RUN_OUTPUTS = (
     "nearest.png",
     "nearest.png.json",
     "nearest_export.png",
+    "evaluation.json",
     "reference_statistics_*.npz",
     "checkpoints",
     "logs",

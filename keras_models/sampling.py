@@ -230,7 +230,7 @@ def generate_batches(
         yield generator(latents[start : start + batch_size], label)
 
 
-def _check_writable(flag: str, value: str, folder: str) -> None:
+def check_writable(flag: str, value: str, folder: str) -> None:
     """Refuses, before anything is generated, an output whose folder cannot be written.
 
     A missing folder is fine (it is created when writing) as long as its nearest existing
@@ -301,7 +301,7 @@ def _check_grid_output(
             f"Expected a grid at most {IMAGE_FORMATS[extension]:,} pixels wide and high "
             f"(the {extension} format's limit; .png has none that matters). {too_large}"
         )
-    _check_writable("--output", output, os.path.dirname(os.path.abspath(output)))
+    check_writable("--output", output, os.path.dirname(os.path.abspath(output)))
 
 
 def write_samples(
@@ -364,7 +364,7 @@ def write_samples(
         _check_grid_output(output, shape, count, max_grid_pixels)
         grid = ImageGrid(count, generator.image_shape, interpolate or None)
     if output_dir:
-        _check_writable("--output_dir", output_dir, output_dir)
+        check_writable("--output_dir", output_dir, output_dir)
         os.makedirs(output_dir, exist_ok=True)
     rng = np.random.default_rng(seed)
     if interpolate:

@@ -12,6 +12,7 @@ import os
 import signal
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from keras_models import callbacks, data, metrics
@@ -40,8 +41,21 @@ class RunCallbacks:
     stop: callbacks.StopOnSignal
 
 
-def _reference_statistics(config, inception, images, run_dir):
-    """The paper's protocol: 10k fakes against the reference split's statistics."""
+def reference_statistics(
+    config: TrainConfig, inception: object, images: np.ndarray, run_dir: RunDirectory
+) -> metrics.ReferenceStatistics:
+    """The statistics of the run's reference split for FID/KID, cached in the run
+    directory as `reference_statistics_<split>.npz` (training and `evaluate` share it).
+
+    Args:
+        config: the run's config (its dataset, resolution, fid_split and data_dir).
+        inception: the feature extractor.
+        images: the run's training images (the reference of an image folder).
+        run_dir: the run directory holding the cache.
+
+    Returns:
+        The reference statistics.
+    """
     reals, split = data.reference_images(
         config.dataset, config.resolution, config.fid_split, images, data_dir=config.data_dir
     )
@@ -85,7 +99,7 @@ def run_callbacks(
     images, labels = reals.images, reals.labels
     reference = None
     if inception is not None:
-        reference = _reference_statistics(config, inception, images, run_dir)
+        reference = reference_statistics(config, inception, images, run_dir)
     guard = callbacks.NonFiniteGuard(checkpoint_dir=run_dir.checkpoints, warn=False)
     evaluator = callbacks.MetricEvaluator(
         images[: config.num_eval_images],

@@ -18,7 +18,7 @@ import tensorflow as tf
 from absl import flags
 
 from keras_models import metrics, sampling
-from keras_models.cli.assembly import _reference_statistics
+from keras_models.cli.assembly import reference_statistics
 from keras_models.cli.errors import UsageError
 from keras_models.cli.training import load_data
 from keras_models.config import TrainConfig
@@ -279,7 +279,7 @@ def evaluate(
             "existing folder. Name a file in it, e.g. "
             f"--output={os.path.join(output, 'evaluation.json')}."
         )
-    sampling._check_writable("--output", output, os.path.dirname(os.path.abspath(output)))
+    sampling.check_writable("--output", output, os.path.dirname(os.path.abspath(output)))
     generator = sampling.ExportedGenerator(export_dir or run.export)
     size = generator.image_shape[0]
     if config.resolution is not None and size != config.resolution:
@@ -296,7 +296,7 @@ def evaluate(
             "Expected the run's data to have classes for a class-conditional export. "
             "Received: unlabelled data. Pass --label=N to evaluate one class."
         )
-    reference = _reference_statistics(config, extractor, reals.images, run)
+    reference = reference_statistics(config, extractor, reals.images, run)
     batches = sampling.metric_fakes(
         generator,
         config.num_fid_images,

@@ -170,9 +170,10 @@ def test_tiny_run_writes_its_outputs_and_the_export_generates_in_a_fresh_process
     assert {"swd", "fid", "kid", "precision", "recall"} <= set(record)
     assert "not Inception" in record["protocols"]["fid"]["feature_extractor"]
     assert "overfitting signal" in (run_dir / "report.md").read_text()
-    assert "every 2 steps (32 EMA samples vs the default split); best weights by swd." in (
-        run_dir / "report.md"
-    ).read_text()
+    assert (
+        "every 2 steps (32 EMA samples vs the default split); best weights by swd."
+        in (run_dir / "report.md").read_text()
+    )
     assert (run_dir / "nearest.png").exists()
 
     grid = tmp_path / "grid.png"
