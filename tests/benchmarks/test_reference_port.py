@@ -29,3 +29,11 @@ def test_reference_port_sampler_uses_the_same_ranges():
     assert params["translation"].numpy().min() == -4 and params["translation"].numpy().max() == 4
     assert params["cutout"].numpy().min() == 0 and params["cutout"].numpy().max() == 32
     assert 1.49 < params["contrast"].numpy().max() < 1.5
+
+
+def test_the_measured_bound_holds_and_the_geometric_ops_are_exact():
+    import reference_bound
+
+    images, gradients = reference_bound.worst_differences("color,translation,cutout", 32, 3, 0)
+    assert 0 < images <= 1e-6 and 0 < gradients <= 2e-6  # float32 rounding, as the README says
+    assert reference_bound.worst_differences("translation,cutout", 32, 3, 0) == (0.0, 0.0)
