@@ -274,6 +274,14 @@ class TrainConfig:
     num_fid_images: int = option(
         10000, "Generated images per FID/KID/IS evaluation.", resumable=True, minimum=2
     )
+    eval_fakes: str = option(
+        "fixed",
+        "Latents of the evaluated fakes: fixed (the same at every evaluation, class-balanced "
+        "labels) or fresh (new latents and uniform labels at every evaluation, as the "
+        "authors' CIFAR and StyleGAN2 evaluations draw them).",
+        resumable=True,
+        choices=("fixed", "fresh"),
+    )
     best_metric: str = option(
         "swd",
         "The metric that picks <run_dir>/checkpoints/best.weights.h5 (one of --metrics, "

@@ -167,12 +167,17 @@ TRAINING: dict[str, dict[str, dict[str, Any]]] = {
 # Inception metrics without them). DiffAugment-biggan-cifar (train.py, train_fns.py,
 # scripts/*.sh): FID of 10k EMA samples against the test split every 4,000 iterations
 # (one iteration: 4 D steps and a G step, our train step), best weights by FID
-# (--which_best FID).
-_BIGGAN_CIFAR_EVALUATION = {"metrics": "fid", "eval_every": 4000, "best_metric": "fid"}
+# (--which_best FID). Both draw new latents and labels at every evaluation.
+_BIGGAN_CIFAR_EVALUATION = {
+    "metrics": "fid",
+    "eval_every": 4000,
+    "best_metric": "fid",
+    "eval_fakes": "fresh",
+}
 # DiffAugment-stylegan2 (training/training_loop.py): the metrics run at every network
 # snapshot, every 10 ticks of 20 kimg at 32 px and 10 kimg at 256 px (200 and 100 kimg:
 # 6,250 steps at the presets' batches of 32 and 16), and pick no best weights.
-_STYLEGAN2_EVALUATION = {"eval_every": 6250, "best_metric": "none"}
+_STYLEGAN2_EVALUATION = {"eval_every": 6250, "best_metric": "none", "eval_fakes": "fresh"}
 
 # Each recipe: config values, its `source`, and optionally what the source scripts change
 # when a subset of the data is trained (`subset`: --percent < 100 or --num_images) and

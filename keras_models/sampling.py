@@ -8,7 +8,7 @@ is checked before anything is generated, and the images are generated in batches
 import glob
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -420,6 +420,29 @@ def write_nearest(
     save_png(image_grid(rows.reshape(-1, *rows.shape[2:]), k + 1), output)
 
 
+def metric_latents(
+    seed: int | Sequence[int], num: int, latent_dim: int, num_classes: int | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Latents and labels of the fakes a metric measures, as the authors draw them:
+    untruncated standard normal latents, then labels uniform over the classes, both from
+    one NumPy generator seeded by `seed`.
+
+    Args:
+        seed: the generator's seed (e.g. `(run seed, step)` for fresh draws per step).
+        num: how many.
+        latent_dim: the latent dimension.
+        num_classes: the classes of a conditional generator, or None.
+
+    Returns:
+        float32 (num, latent_dim) latents and int32 (num,) labels (None: unconditional).
+    """
+    rng = np.random.default_rng(seed)
+    latents = truncated_latents(rng, num, latent_dim)
+    if num_classes is None:
+        return latents, None
+    return latents, rng.integers(0, num_classes, num).astype(np.int32)
+
+
 def metric_fakes(
     generator: ExportedGenerator,
     num: int,
@@ -449,12 +472,12 @@ def metric_fakes(
     Raises:
         ValueError: for a label the generator does not take (see `ExportedGenerator`).
     """
-    rng = np.random.default_rng(seed)
-    latents = truncated_latents(rng, num, generator.latent_dim)
-    if num_classes is None or label is not None:
+    latents, labels = metric_latents(
+        seed, num, generator.latent_dim, None if label is not None else num_classes
+    )
+    if labels is None:
         yield from generate_batches(generator, latents, label, batch_size)
         return
-    labels = rng.integers(0, num_classes, num)
     # The export takes one label per call: each class's latents go in their own batches.
     for c in range(num_classes):
         yield from generate_batches(generator, latents[labels == c], c, batch_size)

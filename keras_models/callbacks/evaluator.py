@@ -25,6 +25,7 @@ from keras_models.metrics.evaluation import (
     evaluate_inception,
     evaluate_swd,
 )
+from keras_models.sampling import metric_latents
 
 
 class MetricEvaluator(PeriodicCallback):
@@ -56,6 +57,9 @@ class MetricEvaluator(PeriodicCallback):
         monitor: metric that decides "best": "swd", or one of the feature metrics
             computed ("fid", "kid", "is", "precision", "recall").
         seed: seed of the fake latents and of SWD.
+        fresh_fakes: draw new latents (and uniform labels) at every evaluation, from
+            `(seed, step)`, as the authors' CIFAR and StyleGAN2 evaluations do; False:
+            the same latents and class-balanced labels at every evaluation.
         initial_step: step count at the start (when resuming).
         guard: the run's `NonFiniteGuard`: no final evaluation of a diverged state.
 
@@ -82,6 +86,7 @@ class MetricEvaluator(PeriodicCallback):
         seed: int = 0,
         initial_step: int = 0,
         guard: NonFiniteGuard | None = None,
+        fresh_fakes: bool = False,
     ):
         super().__init__(every_n_steps, log_dir, initial_step, guard=guard)
         if (inception is None) != (reference is None):
@@ -103,6 +108,7 @@ class MetricEvaluator(PeriodicCallback):
         self.checkpoint_path = checkpoint_path
         self.monitor = monitor
         self.seed = seed
+        self.fresh_fakes = fresh_fakes
         self.best = self._saved_best()
 
     def _saved_best(self):
@@ -114,9 +120,15 @@ class MetricEvaluator(PeriodicCallback):
         with open(record, encoding="utf-8") as f:
             return json.load(f).get(self.monitor)
 
-    def evaluate(self) -> dict[str, MetricResult]:
-        """Computes the metrics now; returns `{name: MetricResult}`."""
-        latents, labels = fixed_latents(self.model, self.num_fake, self.seed)
+    def evaluate(self, step: int | None = None) -> dict[str, MetricResult]:
+        """Computes the metrics now, at training step `step` (which seeds fresh fakes);
+        returns `{name: MetricResult}`."""
+        if self.fresh_fakes and step is not None:
+            latents, labels = metric_latents(
+                (self.seed, step), self.num_fake, self.model.latent_dim, self.model.num_classes
+            )
+        else:
+            latents, labels = fixed_latents(self.model, self.num_fake, self.seed)
         fakes = generate(self.model, latents, labels)
         results = {"swd": evaluate_swd(self.real_images, fakes, split=self.split, seed=self.seed)}
         if self.inception is not None:
@@ -135,7 +147,7 @@ class MetricEvaluator(PeriodicCallback):
         return value < self.best
 
     def run(self, step: int) -> None:
-        results = self.evaluate()
+        results = self.evaluate(step)
         values = {name: r.value for name, r in results.items()}
         self.log_scalars({f"metrics/{name}": v for name, v in values.items()}, step)
         record = {"step": step, **values, "protocols": {k: r.protocol for k, r in results.items()}}

@@ -116,6 +116,7 @@ def run_callbacks(
             else os.path.join(run_dir.checkpoints, "best.weights.h5")
         ),
         monitor="swd" if config.best_metric == "none" else config.best_metric,
+        fresh_fakes=config.eval_fakes == "fresh",
         initial_step=start,
         seed=config.seed,
         guard=guard,

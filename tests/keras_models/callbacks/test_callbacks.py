@@ -164,6 +164,17 @@ def test_metric_evaluator_logs_history_and_keeps_best(tmp_path):
     assert resumed.history[0]["swd"] > 0 and open(ckpt, "rb").read() == saved
 
 
+def test_fresh_fakes_are_new_at_every_step_and_the_same_at_the_same_step():
+    reals = _images(8, 0)
+    fresh = callbacks.MetricEvaluator(reals, every_n_steps=2, fresh_fakes=True)
+    fixed = callbacks.MetricEvaluator(reals, every_n_steps=2)
+    model = StandInGAN()
+    _fit(model, 1, [fresh, fixed])  # sets their model
+    swd = lambda evaluator, step: evaluator.evaluate(step)["swd"].value
+    assert swd(fresh, 2) != swd(fresh, 4) and swd(fresh, 2) == swd(fresh, 2)
+    assert swd(fixed, 2) == swd(fixed, 4)
+
+
 def test_best_weights_are_not_begun_without_room_for_them(tmp_path, monkeypatch):
     # HDF5 crashes the process on a full disk: the space is checked before writing.
     space = shutil.disk_usage(tmp_path)

@@ -86,7 +86,7 @@ def test_resume_compares_exactly_the_non_resumable_fields():
     assert RESUMABLE_FIELDS == {
         "steps", "kimg", "ckpt_every", "sample_every", "eval_every", "keep_checkpoints",
         "metrics", "inception_weights", "feature_extractor", "num_eval_images", "jit_compile",
-        "fid_split", "num_fid_images", "best_metric", "data_dir", "download",
+        "fid_split", "num_fid_images", "best_metric", "eval_fakes", "data_dir", "download",
         "g_learning_rate", "d_learning_rate",  # lowered to recover from a divergence
     }  # fmt: skip
     current = recipes.resolve("demo")

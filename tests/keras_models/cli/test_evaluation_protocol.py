@@ -63,7 +63,7 @@ def test_the_run_keeps_best_weights_by_the_presets_metric(preset, tmp_path, monk
         config, reals, RunDirectory(str(tmp_path)), manager, step, start=0, inception=object()
     )
     evaluator = run.evaluator
-    assert evaluator.every_n_steps == AUTHORS[preset][1]
+    assert evaluator.every_n_steps == AUTHORS[preset][1] and evaluator.fresh_fakes
     assert evaluator.num_fake == AUTHORS[preset][3]
     if AUTHORS[preset][4] == "none":
         assert evaluator.checkpoint_path is None
