@@ -79,11 +79,12 @@ TRAINING: dict[str, dict[str, dict[str, Any]]] = {
             "policy": "translation,cutout",
             "subset_selection": "uniform",
         },
-        # BigGAN at 128x128 on ImageNet (Brock et al., 2019), ajbrock/BigGAN-PyTorch
-        # scripts/launch_BigGAN_bs256x8.sh and compare_gan: G lr 1e-4, D lr 4e-4, betas
-        # (0, 0.999), --adam_eps 1e-6, EMA 0.9999 from step 20000, batch 2048; 2 D steps
-        # per G step as in the paper (the PyTorch script uses 1 with 8 gradient
-        # accumulations); the DiffAugment paper's policy for ImageNet, "translation".
+        # BigGAN at 128x128 on ImageNet (Brock et al., 2019) as the paper trained it:
+        # DiffAugment-biggan-imagenet's gin files on compare_gan. G lr 1e-4, D lr 4e-4
+        # (2e-4 on 50% and 25% of the data: the recipe's `subset`), betas (0, 0.999),
+        # tf.train.AdamOptimizer's epsilon 1e-8, 2 D steps per G step, batch 2048, and
+        # compare_gan's ModularGAN EMA (decay 0.9999 from step 40000); policy
+        # "translation".
         "imagenet128": {
             "batch_size": 2048,
             "d_steps_per_g_step": 2,
@@ -91,10 +92,10 @@ TRAINING: dict[str, dict[str, dict[str, Any]]] = {
             "d_learning_rate": 4e-4,
             "adam_beta_1": 0.0,
             "adam_beta_2": 0.999,
-            "adam_epsilon": 1e-6,
+            "adam_epsilon": 1e-8,
             "loss": "hinge",
             "ema_decay": 0.9999,
-            "ema_start_step": 20000,
+            "ema_start_step": 40000,
             "x_flip": False,
             "policy": "translation",
         },
@@ -261,6 +262,24 @@ RECIPES: dict[str, dict[str, Any]] = {
         "epochs": {"full": 1000, "subset": 5000},
         "train_images": 50_000,
     },
+    "cr_biggan_cifar100": {
+        "source": "mit-han-lab/data-efficient-gans DiffAugment-biggan-cifar/scripts/"
+        "DiffAugment-cr-biggan-cifar100.sh (subsets: -0.1.sh, -0.2.sh)",
+        "config": {
+            "model": "biggan",
+            "model_preset": "cifar32",
+            "dataset": "cifar100",
+            "conditional": True,
+            "consistency_weight": 10.0,
+            "policy": "cutout",
+            "consistency_policy": "flip,translation",
+            "fid_split": "test",
+            **_BIGGAN_CIFAR_EVALUATION,
+        },
+        "subset": {"policy": "translation,cutout", "consistency_policy": ""},
+        "epochs": {"full": 2000, "subset": 5000},
+        "train_images": 50_000,
+    },
     # DiffAugment-StyleGAN2 CIFAR-10, unconditional: the README's commands use
     # color,cutout with the full set and color,translation,cutout with --num-samples;
     # metric fid10k (10k samples, test set).
@@ -293,18 +312,37 @@ RECIPES: dict[str, dict[str, Any]] = {
             **_STYLEGAN2_EVALUATION,
         },
     },
-    # BigGAN ImageNet 128 + DiffAugment "translation" (TPU).
+    # AnimalFace (cat, dog): the few-shot recipe trained 500 kimg, as the authors'
+    # README command for it does.
+    "stylegan2_animalface": {
+        "source": "mit-han-lab/data-efficient-gans DiffAugment-stylegan2/run_low_shot.py "
+        "with --total-kimg=500 (its README's AnimalFace commands)",
+        "config": {
+            "model": "stylegan2",
+            "model_preset": "fewshot256",
+            "conditional": False,
+            "fid_split": "train",
+            "num_fid_images": 5000,
+            "metrics": "fid",  # fid5k-train
+            "kimg": 500,
+            **_STYLEGAN2_EVALUATION,
+        },
+    },
+    # BigGAN ImageNet 128 + DiffAugment "translation" (TPU): 250k steps of the full set,
+    # 150k of 50% and 60k of 25% (`steps_by_percent`), each with its gin file's D lr.
     "biggan_imagenet128": {
-        "source": "mit-han-lab/data-efficient-gans DiffAugment-biggan-imagenet "
-        "(compare_gan on TPU, 200k steps at batch 2048)",
+        "source": "mit-han-lab/data-efficient-gans DiffAugment-biggan-imagenet/"
+        "DiffAugment_configs/DiffAugment-biggan-imagenet128.gin (-0.5.gin, -0.25.gin) on "
+        "compare_gan",
         "config": {
             "model": "biggan",
             "model_preset": "imagenet128",
             "dataset": "imagenet2012",
             "conditional": True,
             "resolution": 128,
-            "kimg": 409_600,
         },
+        "subset": {"d_learning_rate": 2e-4},
+        "steps_by_percent": {100: 250_000, 50: 150_000, 25: 60_000},
     },
 }
 
@@ -369,7 +407,8 @@ def resolve(recipe: str, overrides: dict[str, Any] | None = None) -> TrainConfig
     The backbone preset whose `TRAINING` entry applies is the one the recipe or the
     overrides name (`model`, `model_preset`); `resolution` defaults to its resolution.
     With a data subset the recipe's `subset` values apply, and a recipe given in epochs
-    gets its `kimg` from them (unless `kimg` or `steps` is overridden).
+    gets its `kimg` from them, one given in steps per percentage of the data
+    (`steps_by_percent`) its `steps` (unless `kimg` or `steps` is overridden).
 
     Args:
         recipe: a key of `RECIPES`, e.g. "biggan_cifar10".
@@ -380,7 +419,9 @@ def resolve(recipe: str, overrides: dict[str, Any] | None = None) -> TrainConfig
         The validated config.
 
     Raises:
-        ValueError: for an unknown recipe; `ConfigError` for unknown keys or invalid values.
+        ValueError: for an unknown recipe, or a subset whose length the recipe's source
+            does not give (pass `steps` or `kimg`); `ConfigError` for unknown keys or
+            invalid values.
     """
     if recipe not in RECIPES:
         raise ValueError(f"Unknown preset {recipe!r}. Valid presets are: {', '.join(RECIPES)}")
@@ -395,6 +436,15 @@ def resolve(recipe: str, overrides: dict[str, Any] | None = None) -> TrainConfig
     percent, num_images = values.get("percent"), values.get("num_images")
     if is_subset(percent, num_images):
         values.update({k: v for k, v in entry.get("subset", {}).items() if k not in overrides})
+    lengths = entry.get("steps_by_percent", {})
+    if lengths and not {"kimg", "steps"} & set(overrides):
+        if num_images is not None or (percent or 100) not in lengths:
+            listed = ", ".join(f"{p}%" for p in lengths)
+            raise ValueError(
+                f"Preset {recipe!r} has its source's lengths for {listed} of the data only. "
+                "Give --steps or --kimg for this subset."
+            )
+        values["steps"] = lengths[percent or 100]
     if "epochs" in entry and not {"kimg", "steps"} & set(overrides):
         epochs, images = _epochs(entry, percent, num_images)
         kimg = epochs * images / 1000
