@@ -2,16 +2,18 @@
 given (metrics, interval, split, count, the metric that keeps the best weights), and
 says clearly, without them, that it reports no FID."""
 
+import json
 import types
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_models import recipes
+from keras_models import build, data, metrics, recipes
 from keras_models.cli import assembly
 from keras_models.config import ConfigError
 from keras_models.run_dir import RunDirectory
+from tests.helpers.tiny_inception import build_tiny_inception
 
 WEIGHTS = {"inception_weights": "/weights/classify_image_graph_def.pb"}
 
@@ -49,6 +51,39 @@ def test_a_users_own_metrics_are_kept_and_best_must_be_measured():
     assert config.metrics == "kid" and config.best_metric == "swd"  # fid is not measured
     with pytest.raises(ConfigError, match="Expected best_metric to be one of the measured"):
         recipes.resolve("demo", {"best_metric": "fid"})
+
+
+def test_a_biggan_cifar_run_with_inception_keeps_the_weights_of_its_best_fid(tmp_path):
+    # The paper's protocol end to end with a stand-in graph of Inception's interface:
+    # the preset's evaluator measures FID against the reference split's statistics and
+    # keeps the weights of the best FID seen.
+    weights = tmp_path / "inception.pb"
+    build_tiny_inception(weights)
+    config = recipes.resolve(
+        "biggan_cifar10",
+        {"inception_weights": str(weights), "dataset": "emoji_faces", "resolution": 32,
+         "conditional": False, "fid_split": "train", "width": 2, "num_fid_images": 16,
+         "batch_size": 4, "d_steps_per_g_step": 1, "jit_compile": False},
+    )  # fmt: skip
+    reals = data.load_training_data("emoji_faces", 32, batch_size=4)
+    gan = build.build_gan(config, None)
+    run_dir = RunDirectory(str(tmp_path / "run"))
+    run_dir.prepare(config, resume=False, overwrite=False)
+    run_dir.unlock()
+    step = gan.train_steps
+    manager = tf.train.CheckpointManager(tf.train.Checkpoint(step=step), run_dir.checkpoints, 1)
+    extractor = metrics.feature_extractor(config.feature_extractor, config.inception_weights)
+    run = assembly.run_callbacks(
+        config, reals, run_dir, manager, step, start=0, inception=extractor
+    )
+    evaluator = run.evaluator
+    assert (evaluator.every_n_steps, evaluator.monitor) == (4000, "fid")
+    evaluator.set_model(gan)
+    evaluator.run(4000)
+    first = evaluator.history[-1]["fid"]
+    assert evaluator.history[-1]["protocols"]["fid"]["split"] == "train"
+    best = json.loads((tmp_path / "run" / "checkpoints" / "best.weights.h5.json").read_text())
+    assert (best["step"], best["fid"]) == (4000, first)
 
 
 @pytest.mark.parametrize("preset", ["biggan_cifar10", "stylegan2_fewshot"])
