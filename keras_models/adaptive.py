@@ -5,7 +5,8 @@ Karras et al. (2020, "Training Generative Adversarial Networks with Limited Data
 the probability p of their augmentations with the overfitting heuristic
 r_t = E[sign(D(x_real))] on the (augmented) reals D is trained on: when D is sure of the
 reals (r_t above a target, 0.6), p goes up, otherwise down, by a fixed step per
-adjustment. `adjust_strength` is that controller as a pure function;
+adjustment. `tf_diffaug.adjust_strength` is that controller as a pure function of
+any Keras backend;
 `AdaptiveStrength` holds p and the counts, and decides when to count and when to adjust;
 `keras_models.GAN(..., augment_strength=AdaptiveStrength())` drives DiffAugment's
 per-sample probability with it, for reals and fakes, in D and G steps.
@@ -18,32 +19,10 @@ from typing import Any
 
 import keras
 import tensorflow as tf
-from keras import ops
 
+from tf_diffaug.adaptive import adjust_strength
 
-def adjust_strength(p: Any, r_t: Any, count: Any, *, target: float, speed_kimg: float) -> Any:
-    """ADA's controller: the augmentation probability after one adjustment.
-
-        p <- clip(p + sign(r_t - target) * count / (speed_kimg * 1000), 0, 1)
-
-    Any backend's tensors (or NumPy values) work; with float32 inputs the arithmetic is
-    float32 throughout.
-
-    Args:
-        p: the current probability, a float32 scalar in [0, 1].
-        r_t: the mean sign of D's logits on the reals counted since the last adjustment.
-        count: how many reals were counted (real images shown to D); 0 leaves p as it is.
-        target: the r_t that p is steered toward, in [-1, 1].
-        speed_kimg: thousands of real images shown to D in which p can move from 0 to 1.
-
-    Returns:
-        The new p, a scalar of p's dtype.
-    """
-    # A product with the float32 reciprocal: graph optimisers may turn a division by a
-    # constant into one, so this is the same arithmetic everywhere.
-    rate = ops.convert_to_tensor(1.0 / (speed_kimg * 1000.0), "float32")
-    step = ops.sign(r_t - target) * (count * rate)
-    return ops.where(count > 0, ops.clip(p + step, 0.0, 1.0), p)
+__all__ = ["AdaptiveStrength", "adjust_strength"]
 
 
 @keras.saving.register_keras_serializable(package="keras_models")

@@ -3,10 +3,12 @@
 
 import numbers
 
+import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
-from tf_diffaug.transform import compiling_with_xla
+from tf_diffaug import backend
+from tf_diffaug.backend import Tensor
 
 
 def check_fraction(name: str, value: object, *, allow_zero: bool = True, hint: str = "") -> float:
@@ -65,17 +67,55 @@ def check_seed(seed: object, expected: str = "None or an int") -> int:
     )
 
 
+def check_value_range(value_range: object) -> tuple[float, float]:
+    """Returns `value_range` as a pair of floats after checking it.
+
+    Args:
+        value_range: (low, high), finite real numbers with low < high.
+
+    Returns:
+        (low, high) as Python floats (JSON-serializable, for `get_config`).
+
+    Raises:
+        ValueError: for anything but two finite numbers in increasing order.
+    """
+    pair = tuple(value_range) if isinstance(value_range, (list, tuple)) else None
+    if (
+        pair is None
+        or len(pair) != 2
+        or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in pair)
+        or not all(np.isfinite(float(v)) for v in pair)
+        or not float(pair[0]) < float(pair[1])
+    ):
+        raise ValueError(
+            "`value_range` must be a pair (low, high) of finite numbers with low < high, "
+            "the range of the images, e.g. (-1, 1) or (0, 1). "
+            f"Received: value_range={value_range!r}"
+        )
+    return float(pair[0]), float(pair[1])
+
+
 _OR_TENSOR = ", or a scalar float tensor or variable"
 
 
-# Ops that `Policy.apply` gates by a bool "<op>_applied" entry (color ops have identity
-# parameters instead).
-def call_probability(probability: object) -> tuple[float | tf.Tensor, bool]:
+def rank(value: Tensor) -> int | None:
+    """The rank of a tensor of any backend, None where unknown (a TensorFlow graph)."""
+    shape = value.shape
+    return len(shape) if isinstance(shape, tuple) else shape.rank
+
+
+def is_float(value: Tensor) -> bool:
+    """Whether a tensor of any backend has a floating-point dtype."""
+    return keras.backend.standardize_dtype(value.dtype).startswith(("float", "bfloat"))
+
+
+def call_probability(probability: object) -> tuple[float | Tensor, bool]:
     """Checks a per-call probability; says whether it needs gating ops.
 
-    A tensor's value is only known when the graph runs, so its range is asserted then;
-    except under XLA, which compiles assertions to nothing (and logs a warning per
-    assertion): there a value out of range gates as the nearest end of [0, 1] would.
+    A tensor's value is only known when it is computed: in a TensorFlow graph its range
+    is asserted then; except under XLA, which compiles assertions to nothing (and logs a
+    warning per assertion), and on JAX and PyTorch: there a value out of range gates as
+    the nearest end of [0, 1] would.
 
     Args:
         probability: a Python or NumPy float in [0, 1], or a scalar float tensor,
@@ -89,28 +129,20 @@ def call_probability(probability: object) -> tuple[float | tf.Tensor, bool]:
         ValueError: for another type, a non-scalar or non-float tensor, or a Python
             value out of [0, 1].
     """
-    if not (tf.is_tensor(probability) or isinstance(probability, np.ndarray)):
+    if isinstance(probability, keras.Variable):
+        probability = probability.value
+    if not (ops.is_tensor(probability) or isinstance(probability, np.ndarray)):
         probability = check_fraction("probability", probability, hint=_OR_TENSOR)
         return probability, probability < 1.0
-    tensor = tf.convert_to_tensor(probability)
+    tensor = ops.convert_to_tensor(probability)
     received = None
-    if tensor.shape.rank != 0:
-        received = f"shape={tensor.shape}"
-    elif not tensor.dtype.is_floating:
-        received = f"dtype={tensor.dtype.name}"
+    if rank(tensor) != 0:
+        received = f"shape={tuple(tensor.shape)}"
+    elif not is_float(tensor):
+        received = f"dtype={keras.backend.standardize_dtype(tensor.dtype)}"
     if received is not None:
         raise ValueError(
             f"`probability` must be a float in [0, 1]{_OR_TENSOR} (one probability for "
             f"every sample). Received: {received}"
         )
-    tensor = tf.cast(tensor, tf.float32)
-    if not compiling_with_xla():
-        message = "probability must be in [0, 1]"
-        with tf.control_dependencies(
-            [
-                tf.debugging.assert_greater_equal(tensor, 0.0, message=message),
-                tf.debugging.assert_less_equal(tensor, 1.0, message=message),
-            ]
-        ):
-            tensor = tf.identity(tensor)
-    return tensor, True
+    return backend.implementation().checked_probability(ops.cast(tensor, "float32")), True

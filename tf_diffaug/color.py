@@ -13,32 +13,34 @@ one by one. Only coefficients live here; no pixel is touched.
 
 import dataclasses
 
-import tensorflow as tf
+from keras import ops
+
+from tf_diffaug.backend import Tensor
 
 
 @dataclasses.dataclass(frozen=True)
 class ColorAffine:
-    """Per-sample coefficients (each (B,), float32) of the affine color map above.
+    """Per-sample coefficients (each a (B,) float32 tensor) of the affine color map above.
 
     `pixel_mix` and `image_mix` are None while structurally zero, so that a lone
     brightness op computes no mean at all.
     """
 
-    scale: tf.Tensor
-    offset: tf.Tensor
-    pixel_mix: tf.Tensor | None = None
-    image_mix: tf.Tensor | None = None
+    scale: Tensor
+    offset: Tensor
+    pixel_mix: Tensor | None = None
+    image_mix: Tensor | None = None
 
     @classmethod
-    def identity(cls, like: tf.Tensor) -> "ColorAffine":
+    def identity(cls, like: Tensor) -> "ColorAffine":
         """y = x, with coefficients shaped like the (B,) tensor `like`."""
-        return cls(scale=tf.ones_like(like, tf.float32), offset=tf.zeros_like(like, tf.float32))
+        return cls(scale=ops.ones_like(like, "float32"), offset=ops.zeros_like(like, "float32"))
 
-    def brightness(self, b: tf.Tensor) -> "ColorAffine":
+    def brightness(self, b: Tensor) -> "ColorAffine":
         """Then y + b."""
         return dataclasses.replace(self, offset=self.offset + b)
 
-    def saturation(self, s: tf.Tensor) -> "ColorAffine":
+    def saturation(self, s: Tensor) -> "ColorAffine":
         """Then (y - m) * s + m, m = mean_c(y): only the part of y orthogonal to mean_c
         scales."""
         pixel_mix = (1.0 - s) * self.scale
@@ -46,7 +48,7 @@ class ColorAffine:
             pixel_mix += self.pixel_mix
         return dataclasses.replace(self, scale=s * self.scale, pixel_mix=pixel_mix)
 
-    def contrast(self, c: tf.Tensor) -> "ColorAffine":
+    def contrast(self, c: Tensor) -> "ColorAffine":
         """Then (y - m) * c + m, m = mean_hwc(y) = (scale + pixel_mix) mean_hwc(x) + ... +
         offset."""
         total = self.scale if self.pixel_mix is None else self.scale + self.pixel_mix

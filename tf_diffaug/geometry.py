@@ -14,10 +14,13 @@ import dataclasses
 from typing import TypeAlias
 
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
-Size: TypeAlias = int | tf.Tensor
-"""A size: a Python int where the image shape is static, else an int32 scalar tensor."""
+from tf_diffaug.backend import Tensor
+
+Size: TypeAlias = int | Tensor
+"""A size: a Python int where the image shape is static, else an int32 scalar tensor
+(TensorFlow graphs only: JAX and PyTorch shapes are always static)."""
 
 
 def scaled_size(side: Size, ratio: float) -> Size:
@@ -30,7 +33,7 @@ def scaled_size(side: Size, ratio: float) -> Size:
     """
     if isinstance(side, int):
         return int(np.float32(side) * np.float32(ratio) + np.float32(0.5))
-    return tf.cast(tf.cast(side, tf.float32) * ratio + 0.5, tf.int32)
+    return ops.cast(ops.cast(side, "float32") * ratio + 0.5, "int32")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,13 +54,9 @@ class Sizes:
     hole: tuple[Size, Size]
 
     @classmethod
-    def of(cls, images: tf.Tensor, translation_ratio: float, cutout_ratio: float) -> "Sizes":
+    def of(cls, images: Tensor, translation_ratio: float, cutout_ratio: float) -> "Sizes":
         """The sizes of an NHWC batch (static where its shape is)."""
-        dynamic = tf.shape(images)
-        height, width = (
-            images.shape[axis] if images.shape[axis] is not None else dynamic[axis]
-            for axis in (1, 2)
-        )
+        _, height, width, _ = ops.shape(images)
         return cls(
             height,
             width,
@@ -69,10 +68,10 @@ class Sizes:
         )
 
 
-def _interval_mask(size: Size, start: tf.Tensor, length: Size) -> tf.Tensor:
+def _interval_mask(size: Size, start: Tensor, length: Size) -> Tensor:
     """(B, size) bool: i in [start, start + length)."""
-    index = tf.range(size)[tf.newaxis, :]
-    start = start[:, tf.newaxis]
+    index = ops.arange(size)[None, :]
+    start = start[:, None]
     return (index >= start) & (index < start + length)
 
 
@@ -88,26 +87,28 @@ class Geometry:
     """
 
     sizes: Sizes
-    shift: tf.Tensor | None = None
-    hole_start: tf.Tensor | None = None
-    hole_applied: tf.Tensor | None = None
+    shift: Tensor | None = None
+    hole_start: Tensor | None = None
+    hole_applied: Tensor | None = None
 
-    def translation(self, shift: tf.Tensor, applied: tf.Tensor | None = None) -> "Geometry":
+    def translation(self, shift: Tensor, applied: Tensor | None = None) -> "Geometry":
         """Then translate by `shift` (per sample, where `applied`)."""
-        shift = tf.cast(shift, tf.int32)
+        shift = ops.cast(shift, "int32")
         if applied is not None:
-            shift = tf.where(applied[:, tf.newaxis], shift, 0)
+            shift = ops.where(applied[:, None], shift, 0)
         hole_start = None if self.hole_start is None else self.hole_start - shift
         return dataclasses.replace(self, shift=shift, hole_start=hole_start)
 
-    def cutout(self, center: tf.Tensor, applied: tf.Tensor | None = None) -> "Geometry":
+    def cutout(self, center: Tensor, applied: Tensor | None = None) -> "Geometry":
         """Then zero the square of side `sizes.hole` centred at `center` (where `applied`)."""
-        half = tf.stack([self.sizes.hole[0] // 2, self.sizes.hole[1] // 2])
+        half = ops.stack([self.sizes.hole[0] // 2, self.sizes.hole[1] // 2])
         return dataclasses.replace(
-            self, hole_start=tf.cast(center, tf.int32) - half, hole_applied=applied
+            self,
+            hole_start=ops.cast(center, "int32") - ops.cast(half, "int32"),
+            hole_applied=applied,
         )
 
-    def forward(self) -> tuple[tf.Tensor | None, tf.Tensor]:
+    def forward(self) -> tuple[Tensor | None, Tensor]:
         """(shift, kept) with y[b, q] = x[b, q + shift[b]] where kept[b, q], else 0.
 
         `shift` is None for no move; `kept` is (B, H, W) bool, False wherever the source
@@ -115,7 +116,7 @@ class Geometry:
         """
         return self.shift, self._kept(self.shift, self.hole_start)
 
-    def transposed(self) -> tuple[tf.Tensor | None, tf.Tensor]:
+    def transposed(self) -> tuple[Tensor | None, Tensor]:
         """(shift, kept) of the adjoint map: x[q] = y[q - t] where the forward map kept q - t.
 
         A zero-padded shift by t is a partial permutation, so its adjoint is the shift by
@@ -126,7 +127,7 @@ class Geometry:
         hole_start = None if self.hole_start is None else self.hole_start + self.shift
         return -self.shift, self._kept(-self.shift, hole_start)
 
-    def _kept(self, shift: tf.Tensor | None, hole_start: tf.Tensor | None) -> tf.Tensor:
+    def _kept(self, shift: Tensor | None, hole_start: Tensor | None) -> Tensor:
         """(B, H, W) bool: pixels whose source (shifted by `shift`) is inside the image and
         that lie outside the hole at `hole_start`."""
         height, width, hole = self.sizes.height, self.sizes.width, self.sizes.hole
@@ -134,12 +135,12 @@ class Geometry:
         if shift is not None:
             rows = _interval_mask(height, -shift[:, 0], height)
             cols = _interval_mask(width, -shift[:, 1], width)
-            kept = rows[:, :, tf.newaxis] & cols[:, tf.newaxis, :]
+            kept = rows[:, :, None] & cols[:, None, :]
         if hole_start is not None:
             rows = _interval_mask(height, hole_start[:, 0], hole[0])
             if self.hole_applied is not None:
-                rows &= self.hole_applied[:, tf.newaxis]
+                rows &= self.hole_applied[:, None]
             cols = _interval_mask(width, hole_start[:, 1], hole[1])
-            outside = ~(rows[:, :, tf.newaxis] & cols[:, tf.newaxis, :])
+            outside = ~(rows[:, :, None] & cols[:, None, :])
             kept = outside if kept is None else kept & outside
         return kept

@@ -1,9 +1,9 @@
 """`DiffAugment`: the paper's augmentation as a Keras 3 preprocessing-style layer."""
 
+from collections.abc import Sequence
 from typing import Any
 
 import keras
-import tensorflow as tf
 
 from tf_diffaug.arguments import check_seed
 from tf_diffaug.augment import (
@@ -15,6 +15,7 @@ from tf_diffaug.augment import (
     Transformation,
     base_seed,
 )
+from tf_diffaug.backend import Tensor
 
 
 @keras.saving.register_keras_serializable(package="tf_diffaug")
@@ -51,6 +52,15 @@ class DiffAugment(keras.layers.Layer):
     nothing: there the range is not checked, and a value below 0 or above 1 acts as 0 or
     1 (NaN as 0).
 
+    The layer runs on the TensorFlow, JAX and PyTorch Keras backends with the same
+    semantics (exact to float rounding for the same parameters); it is differentiable on
+    each, and `supports_jit`: under `jax.jit` its draws advance its seed generator
+    statelessly, as Keras's random layers do. On JAX and PyTorch a tensor probability's
+    range is not checked, as under XLA.
+
+    Images in another range than the paper's [-1, 1], e.g. [0, 1], take `value_range`,
+    as Keras's colour layers do: brightness's offset scales with the range.
+
     Unlike Keras's preprocessing layers this layer does not cast its inputs to the
     layer's compute dtype: the output dtype is always the input dtype, so it can sit
     between a mixed-precision generator and discriminator.
@@ -63,6 +73,7 @@ class DiffAugment(keras.layers.Layer):
         cutout_ratio: cutout side as a fraction of each side, in (0, 1].
         data_format: "channels_last" or "channels_first"; None uses
             `keras.config.image_data_format()`.
+        value_range: (low, high), the range of the images; (-1, 1) is the paper's.
         seed: int (in int64) for a reproducible sequence of draws, or None.
         **kwargs: base `keras.layers.Layer` arguments (name, dtype, ...).
     """
@@ -75,6 +86,7 @@ class DiffAugment(keras.layers.Layer):
         cutout_ratio: float = 0.5,
         data_format: str | None = None,
         seed: int | None = None,
+        value_range: Sequence[float] = (-1.0, 1.0),
         **kwargs: Any,
     ) -> None:
         # autocast=False: inputs keep their dtype (no cast to compute_dtype).
@@ -85,6 +97,7 @@ class DiffAugment(keras.layers.Layer):
             translation_ratio,
             cutout_ratio,
             keras.config.image_data_format() if data_format is None else data_format,
+            value_range,
         )
         # NumPy integers (e.g. from a config array) become ints: `get_config` stays JSON.
         self.seed = None if seed is None else check_seed(seed)
@@ -101,7 +114,7 @@ class DiffAugment(keras.layers.Layer):
         images: ImagesLike,
         training: bool = True,
         seed: Seed = None,
-        probability: float | tf.Tensor | tf.Variable | None = None,
+        probability: float | Tensor | None = None,
     ) -> Transformation | None:
         """Draws per-sample parameters for `images`.
 
@@ -123,7 +136,7 @@ class DiffAugment(keras.layers.Layer):
 
     def transform_images(
         self, images: ImagesLike, transformation: Transformation | None, training: bool = True
-    ) -> tf.Tensor:
+    ) -> Tensor:
         """Applies `transformation` (from `get_random_transformation`) to `images`.
 
         Args:
@@ -142,8 +155,8 @@ class DiffAugment(keras.layers.Layer):
         self,
         images: ImagesLike,
         training: bool = True,
-        probability: float | tf.Tensor | tf.Variable | None = None,
-    ) -> tf.Tensor:
+        probability: float | Tensor | None = None,
+    ) -> Tensor:
         if not training:
             return images
         transformation = self.get_random_transformation(images, probability=probability)
@@ -156,7 +169,7 @@ class DiffAugment(keras.layers.Layer):
         self,
         images: keras.KerasTensor,
         training: bool = True,
-        probability: float | tf.Tensor | tf.Variable | None = None,
+        probability: float | Tensor | None = None,
     ) -> keras.KerasTensor:
         return keras.KerasTensor(images.shape, dtype=images.dtype)
 
@@ -169,5 +182,6 @@ class DiffAugment(keras.layers.Layer):
             cutout_ratio=self.policy.cutout_ratio,
             data_format=self.policy.data_format,
             seed=self.seed,
+            value_range=list(self.policy.value_range),
         )
         return config

@@ -29,15 +29,16 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeAlias
 
-import tensorflow as tf
+from keras import ops
 
+from tf_diffaug.backend import Tensor
 from tf_diffaug.color import ColorAffine
 from tf_diffaug.draws import Draw
-from tf_diffaug.geometry import Geometry, Sizes
+from tf_diffaug.geometry import Geometry, Size, Sizes
 
-Sampler: TypeAlias = Callable[[Draw, Sizes], tf.Tensor]
+Sampler: TypeAlias = Callable[[Draw, Sizes], Tensor]
 """`(draw, sizes) -> params`: an op's per-sample parameters for a batch."""
-Identity: TypeAlias = Callable[[int | tf.Tensor], tf.Tensor]
+Identity: TypeAlias = Callable[[Size], Tensor]
 """`(batch) -> params` that leave every sample unchanged."""
 
 COLOR, GEOMETRY, IMAGE = "color", "geometry", "image"
@@ -59,6 +60,8 @@ class Op:
             has no identity parameters (cutout), in which case skipped samples are
             recorded in a `"<name>_applied"` bool entry.
         num_draws: how many `Draw` rows `sample` uses.
+        in_image_units: whether the parameters are in the units of the images' values
+            (of the paper's [-1, 1]), which scale to another `value_range`.
     """
 
     name: str
@@ -67,6 +70,7 @@ class Op:
     apply: Callable[..., Any]  # its signature depends on `kind` (see above)
     identity: Identity | None
     num_draws: int = 1
+    in_image_units: bool = False
 
 
 def _uniform(minval: float, maxval: float) -> Sampler:
@@ -74,39 +78,37 @@ def _uniform(minval: float, maxval: float) -> Sampler:
     return lambda draw, sizes: draw.uniform(minval, maxval)
 
 
-def _constant(
-    value: float | bool, dtype: tf.DType = tf.float32, shape: tuple[int, ...] = ()
-) -> Identity:
+def _constant(value: float | bool, dtype: str = "float32", shape: tuple[int, ...] = ()) -> Identity:
     """Identity parameters: a (B, *shape) tensor filled with `value`."""
-    return lambda batch: tf.fill((batch, *shape), tf.constant(value, dtype))
+    return lambda batch: ops.full((batch, *shape), value, dtype)
 
 
-def _sample_translation(draw: Draw, sizes: Sizes) -> tf.Tensor:
+def _sample_translation(draw: Draw, sizes: Sizes) -> Tensor:
     ky, kx = sizes.max_shift
-    return tf.stack([draw.randint(-ky, ky + 1), draw.randint(-kx, kx + 1)], axis=1)
+    return ops.stack([draw.randint(-ky, ky + 1), draw.randint(-kx, kx + 1)], axis=1)
 
 
-def _sample_cutout(draw: Draw, sizes: Sizes) -> tf.Tensor:
+def _sample_cutout(draw: Draw, sizes: Sizes) -> Tensor:
     ch, cw = sizes.hole
     cy = draw.randint(0, sizes.height + (1 - ch % 2))
     cx = draw.randint(0, sizes.width + (1 - cw % 2))
-    return tf.stack([cy, cx], axis=1)
+    return ops.stack([cy, cx], axis=1)
 
 
-def _sample_flip(draw: Draw, sizes: Sizes) -> tf.Tensor:
+def _sample_flip(draw: Draw, sizes: Sizes) -> Tensor:
     return draw.uniform(0.0, 1.0) < 0.5
 
 
-def _sample_rotate90(draw: Draw, sizes: Sizes) -> tf.Tensor:
+def _sample_rotate90(draw: Draw, sizes: Sizes) -> Tensor:
     return draw.randint(0, 4)
 
 
-def _flip(images: tf.Tensor, flip: tf.Tensor) -> tf.Tensor:
+def _flip(images: Tensor, flip: Tensor) -> Tensor:
     """Horizontal (left-right) flip of the samples where `flip` is True."""
-    return tf.where(tf.reshape(flip, (-1, 1, 1, 1)), tf.reverse(images, axis=[2]), images)
+    return ops.where(ops.reshape(flip, (-1, 1, 1, 1)), ops.flip(images, axis=2), images)
 
 
-def _rotate90(images: tf.Tensor, rotate90: tf.Tensor) -> tf.Tensor:
+def _rotate90(images: Tensor, rotate90: Tensor) -> Tensor:
     """Counter-clockwise rotation by k * 90 degrees, k in {0, 1, 2, 3}, as `np.rot90`.
 
     rot90 by k = (transpose H/W if k is odd), then reverse H if k in {1, 2} and reverse
@@ -119,17 +121,24 @@ def _rotate90(images: tf.Tensor, rotate90: tf.Tensor) -> tf.Tensor:
             f"otherwise). Received: images of shape {images.shape}. Remove `rotate90` from "
             "the policy or crop the images to a square."
         )
-    k = tf.reshape(tf.cast(rotate90, tf.int32), (-1, 1, 1, 1))
-    images = tf.where(k % 2 == 1, tf.transpose(images, (0, 2, 1, 3)), images)
-    images = tf.where((k == 1) | (k == 2), tf.reverse(images, axis=[1]), images)
-    return tf.where(k >= 2, tf.reverse(images, axis=[2]), images)
+    k = ops.reshape(ops.cast(rotate90, "int32"), (-1, 1, 1, 1))
+    images = ops.where(k % 2 == 1, ops.transpose(images, (0, 2, 1, 3)), images)
+    images = ops.where((k == 1) | (k == 2), ops.flip(images, axis=1), images)
+    return ops.where(k >= 2, ops.flip(images, axis=2), images)
 
 
 # One row per op: name, kind, sample, apply, identity (and num_draws where not 1).
 OPS = {
     op.name: op
     for op in (
-        Op("brightness", COLOR, _uniform(-0.5, 0.5), ColorAffine.brightness, _constant(0.0)),
+        Op(
+            "brightness",
+            COLOR,
+            _uniform(-0.5, 0.5),
+            ColorAffine.brightness,
+            _constant(0.0),
+            in_image_units=True,
+        ),
         Op("saturation", COLOR, _uniform(0.0, 2.0), ColorAffine.saturation, _constant(1.0)),
         Op("contrast", COLOR, _uniform(0.5, 1.5), ColorAffine.contrast, _constant(1.0)),
         Op(
@@ -137,12 +146,12 @@ OPS = {
             GEOMETRY,
             _sample_translation,
             Geometry.translation,
-            _constant(0, tf.int32, (2,)),
+            _constant(0, "int32", (2,)),
             num_draws=2,
         ),
         Op("cutout", GEOMETRY, _sample_cutout, Geometry.cutout, None, num_draws=2),
-        Op("flip", IMAGE, _sample_flip, _flip, _constant(False, tf.bool)),
-        Op("rotate90", IMAGE, _sample_rotate90, _rotate90, _constant(0, tf.int32)),
+        Op("flip", IMAGE, _sample_flip, _flip, _constant(False, "bool")),
+        Op("rotate90", IMAGE, _sample_rotate90, _rotate90, _constant(0, "int32")),
     )
 }
 
