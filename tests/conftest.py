@@ -1,5 +1,9 @@
 """Test-wide set-up: quiet TensorFlow, two logical CPUs for distribution tests, and a
-locally prepared tfds dataset."""
+locally prepared tfds dataset.
+
+Under KERAS_BACKEND=jax or torch only `tests/tf_diffaug` runs (the rest is the
+TensorFlow GAN toolkit), and TensorFlow is not imported.
+"""
 
 import os
 
@@ -7,12 +11,22 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import tensorflow as tf  # noqa: E402
+BACKEND = os.environ.get("KERAS_BACKEND", "tensorflow")
 
-# Two logical CPU devices, so that MirroredStrategy tests run on any machine. This must
-# happen before TensorFlow initialises its devices, hence at conftest import time.
-_cpus = tf.config.list_physical_devices("CPU")
-tf.config.set_logical_device_configuration(_cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
+if BACKEND == "tensorflow":
+    import tensorflow as tf
+
+    # Two logical CPU devices, so that MirroredStrategy tests run on any machine. This
+    # must happen before TensorFlow initialises its devices, hence at conftest import.
+    _cpus = tf.config.list_physical_devices("CPU")
+    tf.config.set_logical_device_configuration(
+        _cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2
+    )
+    collect_ignore_glob: list[str] = []
+else:
+    collect_ignore_glob = [
+        path for path in os.listdir(os.path.dirname(__file__)) if path not in ("tf_diffaug",)
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +44,8 @@ def _process_wide_settings_restored():
     determinism (under which Keras turns `jit_compile` off). Each test starts from
     float32 without op determinism."""
     yield
+    if BACKEND != "tensorflow":
+        return
     import keras
 
     keras.config.set_dtype_policy("float32")

@@ -103,6 +103,9 @@ class DiffAugment(keras.layers.Layer):
         self.seed = None if seed is None else check_seed(seed)
         self.seed_generator = keras.random.SeedGenerator(self.seed, name="diffaugment_seed")
         self.supports_jit = True
+        # Its only state, the seed generator, exists now: nothing to build (so that
+        # `stateless_call` works from the first call, e.g. under `jax.jit`).
+        self.built = True
 
     @property
     def probability(self) -> float:

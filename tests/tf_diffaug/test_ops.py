@@ -1,11 +1,13 @@
-"""Exact values, parameter ranges and gradients of every DiffAugment op."""
+"""Exact values, parameter ranges and gradients of every DiffAugment op, on every Keras
+backend (see `tests/helpers/backend.py`)."""
 
 import numpy as np
 import pytest
-import tensorflow as tf
+from keras import ops
 
 import tf_diffaug
 from tests.helpers import diffaugment_numpy as ref
+from tests.helpers.backend import gradient, numpy, tensor
 from tf_diffaug import augment, draws, geometry, registry
 
 RNG = np.random.default_rng(0)
@@ -18,8 +20,8 @@ def images(batch=3, height=9, width=9, channels=3):
 
 def transform(policy, x, params, **kwargs):
     layer = tf_diffaug.DiffAugment(policy, **kwargs)
-    tensors = {k: tf.constant(v) for k, v in params.items()}
-    return layer.transform_images(tf.constant(x), tensors).numpy()
+    tensors = {k: tensor(v) for k, v in params.items()}
+    return numpy(layer.transform_images(tensor(x), tensors))
 
 
 def test_list_ops_names_every_op():
@@ -121,9 +123,9 @@ def test_flip_and_rotate90_exact():
 def test_full_policy_exact_with_sampled_parameters(height, width, policy):
     x = images(16, height, width)
     layer = tf_diffaug.DiffAugment(policy, seed=7)
-    params = layer.get_random_transformation(tf.constant(x))
-    expected = ref.augment(x, {k: v.numpy() for k, v in params.items()}, layer.policy.ops)
-    np.testing.assert_allclose(layer.transform_images(x, params).numpy(), expected, **TOL)
+    params = layer.get_random_transformation(tensor(x))
+    expected = ref.augment(x, numpy(params), layer.policy.ops)
+    np.testing.assert_allclose(numpy(layer.transform_images(x, params)), expected, **TOL)
 
 
 def test_color_ops_in_any_order_fuse_to_the_sequential_result():
@@ -146,17 +148,17 @@ def test_color_ops_in_any_order_fuse_to_the_sequential_result():
 def test_probability_gates_each_op_per_sample():
     x = images(256, 8, 8)
     layer = tf_diffaug.DiffAugment("color,translation,cutout", probability=0.5, seed=3)
-    params = {k: v.numpy() for k, v in layer.get_random_transformation(x).items()}
+    params = numpy(layer.get_random_transformation(x))
     skipped = params["brightness"] == 0
     assert 0.35 < skipped.mean() < 0.65
     assert 0.35 < params["cutout_applied"].mean() < 0.65
     np.testing.assert_allclose(
-        layer.transform_images(x, params).numpy(),
+        numpy(layer.transform_images(x, params)),
         ref.augment(x, params, layer.policy.ops),
         **TOL,
     )
     never = tf_diffaug.DiffAugment("color,translation,cutout", probability=0.0, seed=3)
-    np.testing.assert_array_equal(never(x, training=True).numpy(), x)
+    np.testing.assert_array_equal(numpy(never(x, training=True)), x)
 
 
 # --- parameter distributions ----------------------------------------------------------
@@ -164,8 +166,8 @@ def test_probability_gates_each_op_per_sample():
 
 def draw_many(policy, height, width, batch=4096, seed=11):
     layer = tf_diffaug.DiffAugment(policy, seed=seed)
-    x = tf.zeros((batch, height, width, 3))
-    return {k: v.numpy() for k, v in layer.get_random_transformation(x).items()}
+    x = ops.zeros((batch, height, width, 3))
+    return numpy(layer.get_random_transformation(x))
 
 
 def test_color_parameters_stay_in_range_and_reach_both_ends():
@@ -204,24 +206,19 @@ def test_scaled_size_rounds_in_float32_for_static_and_dynamic_sides():
         expected = (sides.astype(np.float32) * np.float32(ratio) + np.float32(0.5)).astype(int)
         static = [geometry.scaled_size(int(side), ratio) for side in sides]
         np.testing.assert_array_equal(static, expected, err_msg=f"ratio={ratio}")
-        dynamic = geometry.scaled_size(tf.constant(sides, tf.int32), ratio)
-        np.testing.assert_array_equal(dynamic.numpy(), expected, err_msg=f"ratio={ratio}")
+        dynamic = geometry.scaled_size(tensor(sides, "int32"), ratio)
+        np.testing.assert_array_equal(numpy(dynamic), expected, err_msg=f"ratio={ratio}")
         in_float64 += np.sum((sides * ratio + 0.5).astype(int) != expected)
     assert in_float64 > 0  # the sweep contains sides where float64 rounding differs
     assert geometry.scaled_size(45, 0.7) == 32
 
 
-def test_cutout_size_is_the_same_for_static_and_dynamic_shapes():
+def test_cutout_size_rounds_in_float32():
     """45 px with cutout_ratio=0.7: a 32 x 32 square (float32), not 31 x 31 (float64)."""
     x = np.ones((1, 45, 45, 3), np.float32)
     layer = tf_diffaug.DiffAugment("cutout", cutout_ratio=0.7)
-    params = {"cutout": tf.constant([[22, 22]], tf.int32)}
-    dynamic = tf.function(
-        lambda images: layer.transform_images(images, params),
-        input_signature=[tf.TensorSpec((None, None, None, 3))],
-    )
-    for out in (layer.transform_images(x, params), dynamic(x)):
-        assert (out.numpy()[0] == 0).all(axis=-1).sum() == 32 * 32
+    out = numpy(layer.transform_images(x, {"cutout": np.array([[22, 22]], np.int32)}))
+    assert (out[0] == 0).all(axis=-1).sum() == 32 * 32
 
 
 def test_non_square_bounds_use_each_side():
@@ -241,20 +238,12 @@ def test_extras_parameter_ranges():
 # --- gradients ------------------------------------------------------------------------
 
 
-def gradient(policy, x, params, weights, jit_compile=None, **kwargs):
-    """d<augment(x), weights>/dx: eagerly, or traced with `jit_compile` False/True (the
-    ops use a different formulation as TensorFlow kernels and under XLA)."""
+def augment_gradient(policy, x, params, weights, compile=False, **kwargs):
+    """d<augment(x), weights>/dx, eagerly or compiled (XLA, `jax.jit`): TensorFlow's
+    ops use a different formulation as kernels and under XLA."""
     layer = tf_diffaug.DiffAugment(policy, **kwargs)
-
-    def grad(x):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            loss = tf.reduce_sum(layer.transform_images(x, params) * weights)
-        return tape.gradient(loss, x)
-
-    if jit_compile is not None:
-        grad = tf.function(grad, jit_compile=jit_compile)
-    return grad(tf.constant(x)).numpy()
+    params, weights = {k: tensor(v) for k, v in params.items()}, tensor(weights)
+    return gradient(lambda v: ops.sum(layer.transform_images(v, params) * weights), x, compile)
 
 
 def test_color_gradients_equal_the_affine_jacobian():
@@ -263,14 +252,14 @@ def test_color_gradients_equal_the_affine_jacobian():
     s = np.array([0.0, 0.5, 1.9], np.float32)
     c = np.array([0.5, 1.2, 1.45], np.float32)
     per = lambda v: v[:, None, None, None]
-    np.testing.assert_allclose(gradient("brightness", x, {"brightness": b}, w), w, **TOL)
+    np.testing.assert_allclose(augment_gradient("brightness", x, {"brightness": b}, w), w, **TOL)
     np.testing.assert_allclose(
-        gradient("saturation", x, {"saturation": s}, w),
+        augment_gradient("saturation", x, {"saturation": s}, w),
         per(s) * w + per(1 - s) * w.mean(axis=3, keepdims=True),
         **TOL,
     )
     np.testing.assert_allclose(
-        gradient("contrast", x, {"contrast": c}, w),
+        augment_gradient("contrast", x, {"contrast": c}, w),
         per(c) * w + per(1 - c) * w.mean(axis=(1, 2, 3), keepdims=True),
         **TOL,
     )
@@ -285,7 +274,7 @@ def test_translation_gradient_is_the_shifted_mask():
             for col in range(10):
                 if 0 <= h + ty < 8 and 0 <= col + tx < 10:
                     expected[b, h + ty, col + tx] += w[b, h, col]
-    grad = gradient("translation", x, {"translation": t}, w)
+    grad = augment_gradient("translation", x, {"translation": t}, w)
     np.testing.assert_allclose(grad, expected, **TOL)
     assert np.abs(grad).sum() > 0
 
@@ -294,7 +283,7 @@ def test_cutout_gradient_is_the_mask():
     x, w = images(2, 8, 8), images(2, 8, 8)
     centers = np.array([[0, 7], [4, 4]], np.int32)
     np.testing.assert_allclose(
-        gradient("cutout", x, {"cutout": centers}, w),
+        augment_gradient("cutout", x, {"cutout": centers}, w),
         w * ref.cutout_mask(x.shape, centers),
         **TOL,
     )
@@ -329,18 +318,17 @@ def reference_vjp(x, params, policy, weights):
         ("contrast,rotate90,cutout", 0.5),
     ],
 )
-@pytest.mark.parametrize("jit_compile", [False, True])
-def test_fused_policy_gradient_equals_the_reference_jacobian(policy, probability, jit_compile):
-    """Runs of color and translation/cutout ops share one hand-written gradient; it must
-    equal the transposed Jacobian of the op-by-op reference for any order and gating,
-    with TensorFlow kernels and under XLA."""
+@pytest.mark.parametrize("compile", [False, True])
+def test_fused_policy_gradient_equals_the_reference_jacobian(policy, probability, compile):
+    """Runs of color and translation/cutout ops share one gradient (hand-written on
+    TensorFlow); it must equal the transposed Jacobian of the op-by-op reference for any
+    order and gating, eagerly and compiled."""
     x, w = images(6, 6, 6), images(6, 6, 6)
     layer = tf_diffaug.DiffAugment(policy, probability=probability, seed=11)
-    params = layer.get_random_transformation(tf.constant(x))
-    numpy_params = {k: v.numpy() for k, v in params.items()}
+    params = numpy(layer.get_random_transformation(tensor(x)))
     np.testing.assert_allclose(
-        gradient(policy, x, params, w, jit_compile, probability=probability),
-        reference_vjp(x, numpy_params, layer.policy.ops, w),
+        augment_gradient(policy, x, params, w, compile, probability=probability),
+        reference_vjp(x, params, layer.policy.ops, w),
         rtol=1e-5,
         atol=1e-5,
     )
@@ -350,8 +338,8 @@ def test_fused_policy_gradient_equals_the_reference_jacobian(policy, probability
 def test_every_op_passes_a_nonzero_gradient(name):
     x, w = images(4, 8, 8), images(4, 8, 8)
     layer = tf_diffaug.DiffAugment(name, seed=1)
-    params = layer.get_random_transformation(x)
-    grad = gradient(name, x, params, w)
+    params = numpy(layer.get_random_transformation(x))
+    grad = augment_gradient(name, x, params, w)
     assert np.isfinite(grad).all() and np.abs(grad).sum() > 0
 
 
@@ -360,7 +348,59 @@ def test_each_registry_entry_samples_parameters_that_apply_as_the_reference(name
     """`registry.OPS[name].sample` on its own, with exactly `num_draws` rows of bits."""
     x = images(6, 10, 10)
     op = registry.OPS[name]
-    draw = draws.Draw(tf.constant([5, 6]), 6, op.num_draws)
-    params = op.sample(draw, geometry.Sizes.of(tf.constant(x), 0.125, 0.5))
-    out = transform(name, x, {name: params.numpy()})
-    np.testing.assert_allclose(out, ref.augment(x, {name: params.numpy()}, [name]), **TOL)
+    draw = draws.Draw(augment.base_seed(5), 6, op.num_draws)
+    params = numpy(op.sample(draw, geometry.Sizes.of(tensor(x), 0.125, 0.5)))
+    out = transform(name, x, {name: params})
+    np.testing.assert_allclose(out, ref.augment(x, {name: params}, [name]), **TOL)
+
+
+# --- value_range ------------------------------------------------------------------------
+
+
+def test_color_ops_on_another_range_are_the_same_relative_change():
+    """On images in [0, 1], (0, 1) gives the [-1, 1] result mapped to [0, 1]: brightness
+    adds b / 2, while saturation and contrast, scalings about a mean, are unchanged."""
+    x = images(4)
+    params = {
+        "brightness": np.array([0.3, -0.2, 0.1, -0.5], np.float32),
+        "saturation": np.array([0.0, 1.7, 0.4, 1.2], np.float32),
+        "contrast": np.array([1.4, 0.6, 1.0, 0.9], np.float32),
+    }
+    unit = (x + 1) / 2
+    for policy in ("color", "contrast,brightness", "brightness"):
+        np.testing.assert_allclose(
+            transform(policy, unit, params, value_range=(0, 1)),
+            (transform(policy, x, params) + 1) / 2,
+            **TOL,
+        )
+    np.testing.assert_allclose(
+        transform("brightness", x * 127.5 + 127.5, params, value_range=(0, 255)),
+        x * 127.5 + 127.5 + params["brightness"][:, None, None, None] * 127.5,
+        rtol=1e-6,
+        atol=1e-4,
+    )
+
+
+def test_value_range_leaves_the_geometric_ops_as_they_are():
+    """Zero padding and cutout stay zeros, on any range ("the colour ops and nothing
+    else")."""
+    x = (images(3, 8, 8) + 1) / 2
+    params = {
+        "translation": np.array([[2, -1], [0, 3], [-1, 0]], np.int32),
+        "cutout": np.array([[0, 7], [4, 4], [2, 2]], np.int32),
+        "flip": np.array([True, False, True]),
+    }
+    policy = "translation,cutout,flip"
+    np.testing.assert_array_equal(
+        transform(policy, x, params, value_range=(0, 1)), transform(policy, x, params)
+    )
+
+
+@pytest.mark.parametrize(
+    "value_range", [(1, 0), (0, 0), (0,), "0,1", (0, float("inf")), (0, None), (False, 1)]
+)
+def test_bad_value_ranges_raise_a_clear_error(value_range):
+    with pytest.raises(ValueError, match=r"`value_range` must be a pair \(low, high\) of finite"):
+        tf_diffaug.DiffAugment(value_range=value_range)
+    with pytest.raises(ValueError, match=r"Received: value_range="):
+        tf_diffaug.diff_augment(images(), value_range=value_range)
