@@ -17,7 +17,6 @@ from absl import flags
 import keras_models
 import tf_diffaug
 from keras_models import build, callbacks, recipes, report
-from keras_models.adaptive import adjust_strength
 from keras_models.cli import flags as cli_flags
 from keras_models.config import ConfigError
 from keras_models.metrics.evaluation import MetricResult
@@ -93,20 +92,6 @@ def expected_path(initial, steps, interval, images_per_step, speed_kimg, directi
             p = np.clip(np.float32(p + np.float32(direction) * step), 0.0, 1.0)
         path.append(float(p))
     return path
-
-
-def test_adjust_strength_is_the_controller_as_a_pure_function():
-    # p + sign(r_t - target) * count / (speed_kimg * 1000), clipped; NumPy values work.
-    adjust = lambda p, r_t, count: float(
-        adjust_strength(
-            np.float32(p), np.float32(r_t), np.float32(count), target=0.6, speed_kimg=0.5
-        )
-    )
-    assert adjust(0.5, 0.8, 100) == float(np.float32(0.5) + np.float32(100 * (1 / 500)))
-    assert adjust(0.5, 0.2, 100) == float(np.float32(0.5) - np.float32(100 * (1 / 500)))
-    assert adjust(0.95, 1.0, 100) == 1.0 and adjust(0.05, -1.0, 100) == 0.0  # clipped
-    assert adjust(0.5, 1.0, 0) == 0.5  # nothing counted: p stays
-    assert adjust(0.5, 0.6, 100) == 0.5  # on target: sign 0
 
 
 @pytest.mark.parametrize(
