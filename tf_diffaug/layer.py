@@ -59,7 +59,9 @@ class DiffAugment(keras.layers.Layer):
     range is not checked, as under XLA.
 
     Images in another range than the paper's [-1, 1], e.g. [0, 1], take `value_range`,
-    as Keras's colour layers do: brightness's offset scales with the range.
+    as Keras's colour layers do: brightness's offset scales with the range, while
+    translation's padding and cutout still fill with 0 (black in [0, 1], mid-grey in
+    [-1, 1]).
 
     Unlike Keras's preprocessing layers this layer does not cast its inputs to the
     layer's compute dtype: the output dtype is always the input dtype, so it can sit
