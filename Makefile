@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install demo test test-all bench lint clean ablation finetune-experiment adaptive evidence precision-experiment
+.PHONY: install demo test test-all bench lint docs clean ablation finetune-experiment adaptive evidence precision-experiment
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[gan,jax,test]'
+	$(BIN)/python -m pip install --quiet -e '.[gan,jax,test,docs]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -30,11 +30,19 @@ test-all: $(STAMP)
 bench: $(STAMP)
 	for b in benchmarks/*_bench.py; do $(BIN)/python $$b || exit 1; done
 
+# The docs site builds in strict mode: a broken link or anchor, a missing page or a
+# docstring griffe cannot parse fails lint (and so `make test`). Not with --quiet, which
+# silences the warnings that --strict turns into errors.
 lint: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy tf_diffaug
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy tf_diffaug \
+		&& $(BIN)/mkdocs build --strict --site-dir site
+
+# The docs site (mkdocs.yml; the API reference from the docstrings) into site/.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --site-dir site
 
 clean:
-	rm -rf $(VENV) runs *.egg-info
+	rm -rf $(VENV) runs site *.egg-info
 
 # DiffAugment vs baseline and the paper's ablation at CPU scale (about 40 minutes on 2 cores).
 ablation: $(STAMP)

@@ -57,3 +57,19 @@ def test_ci_runs_the_readmes_test_command_which_lints_first():
     ).stdout
     assert steps.index("ruff check . && ") < steps.index("ruff format --check .")
     assert steps.index("ruff format --check .") < steps.index("-m pytest")
+
+
+def test_the_gan_page_shows_the_readmes_tested_example():
+    example = next(b for b in readme_blocks() if "gan.export_generator(" in b)
+    page = (ROOT / "docs" / "gan.md").read_text()
+    copy = re.search(r"<!-- the README's example -->\n```python\n(.*?)```", page, re.DOTALL)[1]
+    assert copy == example
+
+
+def test_the_readme_is_a_front_door():
+    """Short, linking into docs/, with no machine-specific prose."""
+    text = README.read_text()
+    assert len(text.splitlines()) <= 250
+    assert "this machine" not in text and "this shared" not in text
+    for page in re.findall(r"\]\(docs/([\w-]+\.md)", text):
+        assert (ROOT / "docs" / page).is_file(), page

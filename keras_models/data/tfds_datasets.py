@@ -125,9 +125,8 @@ def subset_indices(
 ) -> np.ndarray | None:
     """The indices, in the split's canonical order, of the images `load_tfds` keeps.
 
-    Args:
-        name, split, percent, num_images, subset_seed, subset_selection, data_dir,
-            download, image_key, label_key: as in `load_tfds`.
+    Its arguments (name, split, percent, num_images, subset_seed, subset_selection,
+    data_dir, download, image_key, label_key) are those of `load_tfds`.
 
     Returns:
         Sorted int64 indices, or None when neither `percent` nor `num_images` is given

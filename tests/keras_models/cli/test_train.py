@@ -22,8 +22,8 @@ from tests.helpers.runs import ROOT, TINY, checkpoint_values, run_in_process, ru
 # --- presets ---------------------------------------------------------------------------
 
 
-def readme_preset_table():
-    text = (ROOT / "README.md").read_text()
+def documented_preset_table():
+    text = (ROOT / "docs" / "command-line.md").read_text()
     block = text.split("<!-- presets-table -->")[1].split("\n\n")[0]
     rows = [line.strip("|").split("|") for line in block.strip().splitlines()[2:]]
     header = [h.strip() for h in block.strip().splitlines()[0].strip("|").split("|")]
@@ -33,8 +33,8 @@ def readme_preset_table():
     }
 
 
-def test_every_preset_resolves_to_the_values_the_readme_documents():
-    table = readme_preset_table()
+def test_every_preset_resolves_to_the_values_the_docs_document():
+    table = documented_preset_table()
     assert set(table) == set(recipes.RECIPES)
     for name, documented in table.items():
         config = recipes.resolve(name)
@@ -188,7 +188,7 @@ def test_tiny_run_writes_its_outputs_and_the_export_generates_in_a_fresh_process
     from PIL import Image
 
     assert Image.open(grid).size == (3 * 32, 3 * 32)
-    # The README's interpolation command (slerp gives float64 latents), and bad input.
+    # The docs' interpolation command (slerp gives float64 latents), and bad input.
     strip = tmp_path / "strip.png"
     export = f"--export_dir={run_dir / 'export'}"
     result = run_train(

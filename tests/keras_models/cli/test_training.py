@@ -13,7 +13,7 @@ from absl import flags
 
 from keras_models import recipes
 from keras_models.cli import RunOptions, Training, TrainingError, UsageError, train
-from tests.helpers.readme import readme_blocks
+from tests.helpers.readme import docs_blocks
 from tests.helpers.runs import ROOT, run_in_process
 
 # tests.helpers.runs.TINY as config fields.
@@ -29,8 +29,8 @@ TINY_CONFIG = {
 
 def test_a_run_is_one_call_from_python_and_reads_no_flags(tmp_path):
     flags.FLAGS.unparse_flags()  # reading any flag now raises UnparsedFlagAccessError
-    # The README's example, as written.
-    example = next(b for b in readme_blocks() if "from keras_models.cli import train" in b)
+    # The docs' example, as written.
+    (example,) = docs_blocks("command-line.md", "tests/keras_models/cli/test_training.py")
     run_dir = tmp_path / "run"
     namespace = {"run_dir": str(run_dir)}
     exec(example, namespace)
