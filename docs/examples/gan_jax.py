@@ -22,7 +22,6 @@ from keras import layers
 import tf_diffaug
 
 BATCH, LATENT, STEPS = 32, 16, 12
-# keras.utils.set_random_seed(0)
 rng = np.random.default_rng(0)
 
 
@@ -47,7 +46,7 @@ discriminator = keras.Sequential([
     layers.Conv2D(64, 4, strides=2, padding="same"), layers.LeakyReLU(0.2),
     layers.Flatten(), layers.Dense(1),
 ])  # fmt: skip
-augment = tf_diffaug.DiffAugment("color,translation,cutout", seed=0)
+augment = tf_diffaug.DiffAugment("color,translation,cutout")
 g_opt, d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5)
 g_opt.build(generator.trainable_variables)
 d_opt.build(discriminator.trainable_variables)
@@ -79,8 +78,8 @@ def g_loss_fn(g_vars, d_vars, aug, z, p):
 def train_step(state, reals, z):
     g_vars, d_vars, aug, g_opt_vars, d_opt_vars, p = state
     fakes, _ = generator.stateless_call(g_vars, [], z[0], training=True)  # no gradient to G
-    d_grad = jax.value_and_grad(d_loss_fn, has_aux=True)
-    (d_loss, (aug, real_logits)), grads = d_grad(d_vars, aug, reals, fakes, p)
+    d_step = jax.value_and_grad(d_loss_fn, has_aux=True)
+    (d_loss, (aug, real_logits)), grads = d_step(d_vars, aug, reals, fakes, p)
     d_vars, d_opt_vars = d_opt.stateless_apply(d_opt_vars, grads, d_vars)
     # ADA: p goes up while D is sure of the reals (mean sign of its logits above 0.6).
     r_t = jnp.mean(jnp.sign(real_logits))
@@ -104,11 +103,12 @@ for step in range(STEPS):
     print(f"step {step}: d_loss {d_loss:.4f}, g_loss {g_loss:.4f}, p {state[-1]:.3f}")
     assert np.isfinite(d_loss) and np.isfinite(g_loss)
 
-# The weights trained (then go back into the Keras variables, as after `fit`).
+# The weights trained; they go back into the Keras variables, as at the end of `fit`.
 g_vars, d_vars, aug, *_ = state
 for model, trained in ((generator, g_vars), (discriminator, d_vars)):
-    assert any(np.any(v.numpy() != t) for v, t in zip(model.trainable_variables, trained))
-    for variable, value in zip(model.trainable_variables, trained):
+    pairs = list(zip(model.trainable_variables, trained, strict=True))
+    assert any(np.any(variable.numpy() != value) for variable, value in pairs)
+    for variable, value in pairs:
         variable.assign(value)
 
 
@@ -119,7 +119,6 @@ def check_gradient(loss, x):
     grad = jax.grad(loss)(x, on)
     norm, eps = jnp.linalg.norm(grad), 1e-2
     slope = (loss(x + eps * grad / norm, on) - loss(x - eps * grad / norm, on)) / (2 * eps)
-    print(float(norm), float(slope), float(jnp.linalg.norm(grad - jax.grad(loss)(x, off))))
     assert norm > 0 and abs(slope - norm) < 0.02 * norm, (slope, norm)
     assert jnp.linalg.norm(grad - jax.grad(loss)(x, off)) > 0.1 * norm
 
