@@ -52,7 +52,17 @@ def check_supported() -> None:
         )
 
 
+_implementation: ModuleType | None = None
+
+
 def implementation() -> ModuleType:
-    """The backend module (see the module docstring) for the current Keras backend."""
-    check_supported()
-    return importlib.import_module(_MODULES.get(name(), _PORTABLE))
+    """The backend module (see the module docstring) for the current Keras backend.
+
+    Imported once: the backend of a process is fixed when Keras loads, and a plain global
+    read is something `torch.compile` traces through, unlike an import.
+    """
+    global _implementation
+    if _implementation is None:
+        check_supported()
+        _implementation = importlib.import_module(_MODULES.get(name(), _PORTABLE))
+    return _implementation

@@ -2,10 +2,14 @@
 backend's own autodiff.
 
 The same values as the TensorFlow path (`transform.py`), written the straightforward
-way: the colour map as broadcasts, the masked shift as one clipped gather over the
-flattened pixels times the mask. `jax.jit` and XLA fuse it; the gather's gradient is
-the backend's scatter-add.
+way: the colour map as broadcasts, differentiated by the backend, and the masked shift
+as one clipped gather over the flattened pixels times the mask. The masked shift's
+gradient is written out, as on TensorFlow: the adjoint of a zero-padded shift is the
+opposite shift, a gather again; the backend's own gradient of a gather is a scatter-add,
+8x slower under `jax.jit` on a CPU (35 vs 4.5 ms for 16 images of 256 px).
 """
+
+from collections.abc import Callable
 
 import keras
 from keras import ops
@@ -64,6 +68,21 @@ def _masked_gather(images: Tensor, shift: Tensor | None, kept: Tensor) -> Tensor
     return images * ops.cast(kept, images.dtype)[..., None]
 
 
+def _masked_shift(images: Tensor, geometry: Geometry) -> Tensor:
+    """`geometry`'s masked shift of `images`, with its adjoint as the gradient."""
+
+    @ops.custom_gradient
+    def forward(x: Tensor) -> tuple[Tensor, Callable[..., Tensor]]:
+        def grad(*args: Tensor, upstream: Tensor | None = None) -> Tensor:
+            if upstream is None:  # JAX passes the upstream gradient positionally
+                (upstream,) = args
+            return _masked_gather(upstream, *geometry.transposed())
+
+        return _masked_gather(x, *geometry.forward()), grad
+
+    return forward(images)
+
+
 def transform(images: Tensor, color: ColorAffine | None, geometry: Geometry | None) -> Tensor:
     """Applies `color` (or nothing, for None) then `geometry` (or nothing) to an NHWC
     float batch; the output has the shape and dtype of `images`."""
@@ -78,5 +97,5 @@ def transform(images: Tensor, color: ColorAffine | None, geometry: Geometry | No
             image_mean = ops.mean(images, axis=(1, 2, 3), keepdims=True)
             x += _per_sample(color.image_mix, dtype) * image_mean
     if geometry is not None:
-        x = _masked_gather(x, *geometry.forward())
+        x = _masked_shift(x, geometry)
     return x
