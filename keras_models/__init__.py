@@ -42,10 +42,12 @@ if TYPE_CHECKING:
     from keras_models.adaptive import AdaptiveStrength
     from keras_models.callbacks import NonFiniteGuard
     from keras_models.gan import GAN
+    from keras_models.lecam import LeCamRegularizer
 
 _HOMES = {
     "GAN": "keras_models.gan",
     "AdaptiveStrength": "keras_models.adaptive",
+    "LeCamRegularizer": "keras_models.lecam",
     "NonFiniteGuard": "keras_models.callbacks",
 }
 _SUBMODULES = ("biggan", "callbacks", "data", "losses", "metrics", "stylegan2")
@@ -53,6 +55,7 @@ _SUBMODULES = ("biggan", "callbacks", "data", "losses", "metrics", "stylegan2")
 __all__ = [
     "GAN",
     "AdaptiveStrength",
+    "LeCamRegularizer",
     "NonFiniteGuard",
     "biggan",
     "callbacks",

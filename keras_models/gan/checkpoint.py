@@ -3,11 +3,11 @@ checkpoints (`checkpoint_items`) and Keras weight files (`save_weights`,
 `keras.callbacks.BackupAndRestore`).
 
 Besides the weights, an exact resume needs both optimizers, the step and non-finite
-counters, the adaptive strength's p and counts, and the states of every seed generator
-(the GAN's latent and sampling streams, the augmentation's, noise or dropout in G and
-D), which Keras weight files do not include by themselves. This module also says
-which of the model's variables are counters and which are forward state (what the
-non-finite guard restores).
+counters, the adaptive strength's p and counts, the LeCam anchors, and the states of
+every seed generator (the GAN's latent and sampling streams, the augmentation's, noise
+or dropout in G and D), which Keras weight files do not include by themselves. This
+module also says which of the model's variables are counters and which are forward state
+(what the non-finite guard restores).
 """
 
 from __future__ import annotations
@@ -19,12 +19,13 @@ import keras
 
 class CheckpointState:
     """Checkpoint state of `keras_models.GAN` (a mixin: it reads the GAN's networks,
-    optimizers, counters and `augment_strength`)."""
+    optimizers, counters, `augment_strength` and `lecam`)."""
 
     def _counters(self) -> list[keras.Variable]:
         """The model's own counters: checkpointed, and never restored by a skipped step."""
         strength = [] if self.augment_strength is None else self.augment_strength.weights
-        return [self.train_steps, self.nonfinite_streak, *strength]
+        anchors = [] if self.lecam is None else self.lecam.weights
+        return [self.train_steps, self.nonfinite_streak, *strength, *anchors]
 
     def _forward_state(self) -> list[keras.Variable]:
         """Variables that forward passes update, which the non-finite guard restores: the
@@ -47,7 +48,8 @@ class CheckpointState:
 
         Every weight of both networks and of the EMA generator, both optimizers (call
         `compile` first), the step and non-finite counters, the adaptive strength's p
-        and counts (`augment_strength`), the seed-generator states, and every other
+        and counts (`augment_strength`), the LeCam anchors (`lecam`), the seed-generator
+        states, and every other
         weight of the model (e.g. a regulariser's moving average).
 
         Weights are listed explicitly, by position: TensorFlow's checkpoint graph does not
@@ -68,6 +70,8 @@ class CheckpointState:
         }
         if self.augment_strength is not None:
             items["augment_strength"] = list(self.augment_strength.weights)
+        if self.lecam is not None:
+            items["lecam"] = list(self.lecam.weights)
         if self.ema_generator is not None:
             items["ema_generator_weights"] = list(self.ema_generator.weights)
         listed = {id(w) for weights in items.values() if isinstance(weights, list) for w in weights}

@@ -15,20 +15,23 @@ import tensorflow as tf
 
 from keras_models.gan import _tf_private
 
-# Logged by every GAN; "r1" and "consistency" are added when those penalties are on.
+# Logged by every GAN; "r1", "consistency" and "lecam" are added when those penalties
+# are on.
 LOGGED = ("d_loss", "g_loss", "d_real_logits", "d_fake_logits", "d_real_accuracy")
 
 
 class StepLogs:
     """Trackers of `keras_models.GAN` (a mixin: they live in the GAN's `_trackers`)."""
 
-    def _make_trackers(self, r1: bool, consistency: bool) -> None:
+    def _make_trackers(self, r1: bool, consistency: bool, lecam: bool = False) -> None:
         mean = lambda name: keras.metrics.Mean(name=name)
         self._trackers = {name: mean(name) for name in LOGGED}
         if r1:
             self._trackers["r1"] = mean("r1")
         if consistency:
             self._trackers["consistency"] = mean("consistency")
+        if lecam:
+            self._trackers["lecam"] = mean("lecam")
         self._trackers["nonfinite_steps"] = keras.metrics.Sum(name="nonfinite_steps")
 
     @property

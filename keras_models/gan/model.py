@@ -40,6 +40,7 @@ from keras_models.gan.validation import (
     check_logits,
     discriminator_interface_checked,
 )
+from keras_models.lecam import LeCamRegularizer
 
 # Which discriminator calls are augmented, per `augment_mode` (the table above). Roles:
 # "d_real"/"d_fake" are the reals/fakes of the D step, "g_fake" the fakes of the G step.
@@ -78,7 +79,8 @@ class GAN(CheckedFit, StepLogs, CheckpointState, GeneratorExport, EMAGenerator, 
     dataset batch (batch the dataset by `batch_size * d_steps_per_g_step`), then one G
     update and the EMA update. `fit` logs `d_loss`, `g_loss`, `d_real_logits`,
     `d_fake_logits`, `d_real_accuracy` (D's sign accuracy on reals, the overfitting
-    signal), `nonfinite_steps`, and `r1`, `consistency`, `augment_p`, `r_t` when enabled.
+    signal), `nonfinite_steps`, and `r1`, `consistency`, `lecam`, `augment_p`, `r_t` when
+    enabled.
     Build and compile inside `strategy.scope()` to distribute: N replicas give the step
     of one device on the same global batch. A non-finite update changes no variable
     (`keras_models.gan.guard`); `checkpoint_items()` and `save_weights` resume exactly.
@@ -105,6 +107,9 @@ class GAN(CheckedFit, StepLogs, CheckpointState, GeneratorExport, EMAGenerator, 
             disables it.
         consistency_augment: None for `|D(x) - D(T(x))|^2`, or a layer T' for
             `|D(T'(T(x))) - D(T(x))|^2` (the authors' BigGAN `--CR_augment`).
+        lecam: None, or a `keras_models.LeCamRegularizer` whose penalty (on the D
+            step's augmented real and fake logits, against moving-average anchors) is
+            added to D's loss with its weight.
         ema_decay: decay of the generator's moving average that `generate` and
             `export_generator` use; None disables the EMA copy.
         ema_start_step: before this step the EMA copy just follows the generator.
@@ -142,6 +147,7 @@ class GAN(CheckedFit, StepLogs, CheckpointState, GeneratorExport, EMAGenerator, 
         r1_inputs: str = "augmented",
         consistency_weight: float = 0.0,
         consistency_augment: keras.layers.Layer | None = None,
+        lecam: LeCamRegularizer | None = None,
         ema_decay: float | None = 0.999,
         ema_start_step: int = 0,
         d_steps_per_g_step: int = 1,
@@ -178,6 +184,12 @@ class GAN(CheckedFit, StepLogs, CheckpointState, GeneratorExport, EMAGenerator, 
                 )
             augment_strength.check_drives(self.augment, augment_mode)
         self.augment_strength = augment_strength
+        if lecam is not None and not isinstance(lecam, LeCamRegularizer):
+            raise ValueError(
+                "Expected `lecam` to be a keras_models.LeCamRegularizer or None. "
+                f"Received: lecam={lecam!r}"
+            )
+        self.lecam = lecam
         self.consistency_augment = consistency_augment
         self.latent_dim = int(latent_dim)
         self.augment_mode = augment_mode
@@ -216,7 +228,11 @@ class GAN(CheckedFit, StepLogs, CheckpointState, GeneratorExport, EMAGenerator, 
         self.ema_generator = None if ema_decay is None else self._clone_generator()
         self._standing_statistics_step = None  # train_steps when they were last computed
 
-        self._make_trackers(r1=bool(self.r1_gamma), consistency=bool(self.consistency_weight))
+        self._make_trackers(
+            r1=bool(self.r1_gamma),
+            consistency=bool(self.consistency_weight),
+            lecam=self.lecam is not None,
+        )
 
     # --- construction ---------------------------------------------------------------
 
@@ -231,8 +247,9 @@ class GAN(CheckedFit, StepLogs, CheckpointState, GeneratorExport, EMAGenerator, 
         for layer in (self.augment, self.consistency_augment):
             if layer is not None and not layer.built:
                 layer.build(images.shape)
-        if self.augment_strength is not None and not self.augment_strength.built:
-            self.augment_strength.build()
+        for state in (self.augment_strength, self.lecam):
+            if state is not None and not state.built:
+                state.build()
         self.built = True
 
     def compile(
@@ -382,6 +399,16 @@ class GAN(CheckedFit, StepLogs, CheckpointState, GeneratorExport, EMAGenerator, 
             if self.consistency_weight:
                 consistency = gan_losses.consistency_penalty(real_logits, others[0])
                 total += self.consistency_weight * consistency
+            lecam, lecam_state = None, []
+            if self.lecam is not None:
+                # The anchors move with this D step's batch before the penalty (lecam-gan).
+                anchor_real, anchor_fake, lecam_state = self.lecam.update(
+                    real_logits, fake_logits, self.train_steps
+                )
+                lecam, lecam_active = self.lecam.penalty(
+                    real_logits, fake_logits, anchor_real, anchor_fake, self.train_steps
+                )
+                total += self.lecam.weight * lecam
             # Per-sample losses divided by the global batch: N replicas = one device.
             loss = tf.nn.compute_average_loss(total)
             scaled = self.d_optimizer.scale_loss(loss)
@@ -393,7 +420,10 @@ class GAN(CheckedFit, StepLogs, CheckpointState, GeneratorExport, EMAGenerator, 
             "d_real_accuracy": tf.cast(real_logits > 0, tf.float32),
             "r1": r1,
             "consistency": consistency,
+            "lecam": lecam,
         }
+        if self.lecam is not None:
+            logs.update(lecam_state=lecam_state, lecam_active=lecam_active)
         return loss, grads, logs
 
     def _fake_labels(self, local_batch, real_labels):
@@ -427,6 +457,10 @@ class GAN(CheckedFit, StepLogs, CheckpointState, GeneratorExport, EMAGenerator, 
             self._track("r1", logs["r1"], finite, tf.cast(r1_due, tf.float32))
         if self.consistency_weight:
             self._track("consistency", logs["consistency"], finite)
+        if self.lecam is not None:
+            # The anchors move only with an applied D step (counters: never restored).
+            assign_on_replicas([(v, tf.where(finite, x, v)) for v, x in logs["lecam_state"]])
+            self._track("lecam", logs["lecam"], finite, tf.cast(logs["lecam_active"], tf.float32))
         return finite
 
     def _generator_step(self, local_batch, real_labels):
