@@ -8,6 +8,7 @@ from keras_models.adaptive import AdaptiveStrength
 from keras_models.config import TrainConfig
 from keras_models.families import FAMILIES
 from keras_models.gan import GAN
+from keras_models.lecam import LeCamRegularizer
 
 
 def adam(config: TrainConfig, network: str) -> keras.optimizers.Adam:
@@ -67,6 +68,11 @@ def build_gan(config: TrainConfig, num_classes: int | None = None) -> GAN:
         augment_strength = AdaptiveStrength(
             target=config.ada_target, speed_kimg=config.ada_kimg, interval=config.ada_interval
         )
+    lecam = None
+    if config.lecam_weight:
+        lecam = LeCamRegularizer(
+            weight=config.lecam_weight, decay=config.lecam_decay, start_step=config.lecam_start_step
+        )
     augment = None
     if policy:
         probability = 1.0 if adaptive else config.augment_p
@@ -78,6 +84,7 @@ def build_gan(config: TrainConfig, num_classes: int | None = None) -> GAN:
         augment=augment,
         augment_mode=config.augment_mode if policy else "none",
         augment_strength=augment_strength,
+        lecam=lecam,
         # A stream of its own, beside the latents' (seed) and the samples' (seed + 1).
         consistency_augment=(
             tf_diffaug.DiffAugment(consistency_policy, seed=config.seed + 2)

@@ -193,6 +193,21 @@ class TrainConfig:
         "(e.g. flip,translation) compares D(T'(T(x))) with D(T(x)).",
         check=parse_policy,
     )
+    lecam_weight: float = option(
+        0.0,
+        "LeCam regularisation weight (Tseng et al., 2021: keras_models.LeCamRegularizer; "
+        "0: off; lecam-gan's BigGAN-CIFAR scripts: 0.3).",
+        minimum=0,
+    )
+    lecam_decay: float = option(
+        0.9, "LeCam: decay of the anchors, moving averages of D's mean logits.", minimum=0, below=1
+    )
+    lecam_start_step: int = option(
+        1000,
+        "LeCam: steps in which the anchors follow the batch means (decay 0); the penalty "
+        "is added after this step.",
+        minimum=0,
+    )
     fake_labels: str = option(
         "random",
         "Labels of a conditional GAN's fakes: random (uniform, drawn for every step) or "
