@@ -12,7 +12,7 @@ sizes: the shipped emoji faces (145 training images) and every Noto emoji (about
 built with `python benchmarks/emoji_build.py build --set all`, which needs npm; without npm
 a 48-image subset of the faces is the small set instead).
 Run directories go to --runs (finished runs are reused). Writes, into --out (default
-benchmarks/results/adaptive, shown in the README): `results.md` (the table) and, per
+benchmarks/results/adaptive, shown in docs/experiments.md): `results.md` (the table) and, per
 dataset size, `swd-<size>.png` and `d_gap-<size>.png` (mean and spread over seeds), and
 `p.png` (the adaptive p over training, every seed).
 """

@@ -16,7 +16,7 @@ def adam(config: TrainConfig, network: str) -> keras.optimizers.Adam:
 
     Lazy regularisation adds the penalty to the loss of the step it is due in (as
     DiffAugment-stylegan2's training loop), so Adam is not rescaled; NVlabs' separate
-    regularisation step with rescaled Adam is not implemented (see the README).
+    regularisation step with rescaled Adam is not implemented (see docs/differences.md).
 
     Args:
         config: the run's configuration (learning rates, betas, epsilon).

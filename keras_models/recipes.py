@@ -143,7 +143,7 @@ TRAINING: dict[str, dict[str, dict[str, Any]]] = {
         # DiffAugment-stylegan2. Lazy regularisation follows DiffAugment-stylegan2's
         # training_loop.py: the penalty is added inside the loss step it is due in, so
         # Adam is not rescaled (NVlabs runs it as a separate step and rescales Adam by
-        # c = interval / (interval + 1); see the README's differences table).
+        # c = interval / (interval + 1); see docs/differences.md).
         "ffhq1024": {
             "loss": "non_saturating",
             "r1_gamma": 10.0,

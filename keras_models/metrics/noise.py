@@ -180,7 +180,7 @@ def markdown_table(floors: Iterable[NoiseFloor]) -> str:
 
 def summary_table(floors: Iterable[NoiseFloor], data: str) -> str:
     """Real-vs-real "mean ± std" of one data set's floors: a row per metric, a column
-    per N (the compact form the README shows)."""
+    per N (the compact form docs/data-and-metrics.md shows)."""
     chosen = [f for f in floors if f.data == data]
     sizes = sorted({f.num for f in chosen})
     cell = {(f.metric, f.num): f"{f.real_vs_real:.3g} ± {f.std:.2g}" for f in chosen}
