@@ -5,7 +5,7 @@
 Trains the demo's small unconditional BigGAN (32 px) on the shipped emoji faces (24 held
 out) with identical seeds and budgets for each setting (run directories under --runs;
 finished runs are reused), then writes, into --out (default benchmarks/results, shown in
-the README):
+docs/experiments.md):
 `results.md` (a markdown table with the leak statistic), `swd.png` (SWD vs images seen,
 one line per setting), `d_gap.png` (D's sign accuracy on training minus held-out reals)
 and each setting's final sample grid (first seed).
