@@ -20,6 +20,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from keras_models.layers.state import scalar_state
 from tf_diffaug.adaptive import adjust_strength
 
 __all__ = ["AdaptiveStrength", "adjust_strength"]
@@ -90,18 +91,10 @@ class AdaptiveStrength(keras.layers.Layer):
 
     def build(self, input_shape: Any = None) -> None:
         """Creates the state (called by `GAN`, inside its strategy scope)."""
-        scalar = lambda name, value: self.add_weight(
-            shape=(),
-            initializer=keras.initializers.Constant(value),
-            dtype="float32",
-            trainable=False,
-            autocast=False,
-            name=name,
-        )
-        self.p = scalar("p", self.initial)
-        self.sign_sum = scalar("sign_sum", 0.0)  # over the current interval
-        self.count = scalar("count", 0.0)  # reals whose signs are in sign_sum
-        self.r_t = scalar("r_t", 0.0)  # of the last adjustment (logged)
+        self.p = scalar_state(self, "p", self.initial)
+        self.sign_sum = scalar_state(self, "sign_sum", 0.0)  # over the current interval
+        self.count = scalar_state(self, "count", 0.0)  # reals whose signs are in sign_sum
+        self.r_t = scalar_state(self, "r_t", 0.0)  # of the last adjustment (logged)
 
     def check_drives(self, augment: keras.layers.Layer, augment_mode: str) -> None:
         """Checks that this strength can drive `augment` (see `augment`).

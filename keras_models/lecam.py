@@ -41,6 +41,8 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from keras_models.layers.state import scalar_state
+
 __all__ = ["LeCamRegularizer", "debiased_update", "lecam_penalty", "update_anchor"]
 
 
@@ -185,20 +187,12 @@ class LeCamRegularizer(keras.layers.Layer):
 
     def build(self, input_shape: Any = None) -> None:
         """Creates the state (called by `GAN`, inside its strategy scope)."""
-        scalar = lambda name, value: self.add_weight(
-            shape=(),
-            initializer=keras.initializers.Constant(value),
-            dtype="float32",
-            trainable=False,
-            autocast=False,
-            name=name,
-        )
-        self.anchor_real = scalar("anchor_real", self.initial)
-        self.anchor_fake = scalar("anchor_fake", self.initial)
+        self.anchor_real = scalar_state(self, "anchor_real", self.initial)
+        self.anchor_fake = scalar_state(self, "anchor_fake", self.initial)
         if self.debias:  # TensorFlow's `biased` and `local_step` shadow variables
-            self.biased_real = scalar("biased_real", 0.0)
-            self.biased_fake = scalar("biased_fake", 0.0)
-            self.updates = scalar("updates", 0.0)
+            self.biased_real = scalar_state(self, "biased_real", 0.0)
+            self.biased_fake = scalar_state(self, "biased_fake", 0.0)
+            self.updates = scalar_state(self, "updates", 0.0)
 
     def active(self, step: tf.Tensor) -> tf.Tensor:
         """Whether the penalty is added in train step `step` (counted from 0): after
