@@ -280,45 +280,6 @@ RECIPES: dict[str, dict[str, Any]] = {
         "epochs": {"full": 2000, "subset": 5000},
         "train_images": 50_000,
     },
-    # LeCam + DiffAugment BigGAN CIFAR-10/100 (Tseng et al., 2021, Table 2's DA + LeCam
-    # rows): google/lecam-gan's scripts are DiffAugment's (the same BigGAN-PyTorch flags,
-    # lengths and subsets, --num_samples drawn by datasets.py as DiffAugment's) with
-    # --LC 0.3, and the anchors of biggan_cifar/train.py (`ema_losses(start_itr=1000)`:
-    # init 1000, decay 0.9).
-    "lecam_biggan_cifar10": {
-        "source": "google/lecam-gan biggan_cifar/scripts/lc-DiffAugment-biggan-cifar10.sh "
-        "(subsets: -0.1.sh, -0.2.sh)",
-        "config": {
-            "model": "biggan",
-            "model_preset": "cifar32",
-            "dataset": "cifar10",
-            "conditional": True,
-            "lecam_weight": 0.3,
-            "lecam_decay": 0.9,
-            "lecam_start_step": 1000,
-            "fid_split": "test",
-            **_BIGGAN_CIFAR_EVALUATION,
-        },
-        "epochs": {"full": 1000, "subset": 5000},
-        "train_images": 50_000,
-    },
-    "lecam_biggan_cifar100": {
-        "source": "google/lecam-gan biggan_cifar/scripts/lc-DiffAugment-biggan-cifar100.sh "
-        "(subsets: -0.1.sh, -0.2.sh)",
-        "config": {
-            "model": "biggan",
-            "model_preset": "cifar32",
-            "dataset": "cifar100",
-            "conditional": True,
-            "lecam_weight": 0.3,
-            "lecam_decay": 0.9,
-            "lecam_start_step": 1000,
-            "fid_split": "test",
-            **_BIGGAN_CIFAR_EVALUATION,
-        },
-        "epochs": {"full": 2000, "subset": 5000},
-        "train_images": 50_000,
-    },
     # DiffAugment-StyleGAN2 CIFAR-10, unconditional: the README's commands use
     # color,cutout with the full set and color,translation,cutout with --num-samples;
     # metric fid10k (10k samples, test set).
@@ -393,6 +354,24 @@ RECIPES["demo_adaptive"] = {
     "probability (keras_models.AdaptiveStrength, after ADA)",
     "config": {**RECIPES["demo"]["config"], "augment_p": "adaptive", "ada_kimg": 4.0},
 }
+
+# LeCam + DiffAugment BigGAN CIFAR-10/100 (Tseng et al., 2021, Table 2's DA + LeCam
+# rows): google/lecam-gan's scripts are DiffAugment's (the same BigGAN-PyTorch flags,
+# lengths and subsets, --num_samples drawn by datasets.py as DiffAugment's) with
+# --LC 0.3, and the anchors of biggan_cifar/train.py (`ema_losses(start_itr=1000)`:
+# init 1000, decay 0.9).
+for _cifar in ("cifar10", "cifar100"):
+    RECIPES[f"lecam_biggan_{_cifar}"] = {
+        **RECIPES[f"biggan_{_cifar}"],
+        "source": f"google/lecam-gan biggan_cifar/scripts/lc-DiffAugment-biggan-{_cifar}.sh "
+        "(subsets: -0.1.sh, -0.2.sh)",
+        "config": {
+            **RECIPES[f"biggan_{_cifar}"]["config"],
+            "lecam_weight": 0.3,
+            "lecam_decay": 0.9,
+            "lecam_start_step": 1000,
+        },
+    }
 
 
 def is_subset(percent: float | None, num_images: int | None) -> bool:
