@@ -46,24 +46,20 @@ clean:
 
 # DiffAugment vs baseline and the paper's ablation at CPU scale (about 40 minutes on 2 cores).
 ablation: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[experiments]'
 	$(BIN)/python benchmarks/ablation.py
 
 # Scratch vs fine-tuned vs FreezeD on 100 emoji faces (about 20 minutes on 2 cores; npm once).
 finetune-experiment: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[experiments]'
 	$(BIN)/python benchmarks/finetune_experiment.py
 
 # Adaptive DiffAugment vs p = 1 vs none at two dataset sizes (about 25 minutes on 2 idle
 # cores; builds the full emoji set with npm).
 adaptive: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[experiments]'
 	$(BIN)/python benchmarks/adaptive_experiment.py
 
 # DiffAugment where the baseline's D memorises 100 emoji faces, 3 seeds, and the data-amount
 # curve (about 60 CPU minutes on 2 cores; npm once; `--long` for more sizes and seeds).
 evidence: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[experiments]'
 	$(BIN)/python benchmarks/regime_experiment.py
 
 # mixed_bfloat16 vs float32 on the regime experiment's setting, 3 seeds (about 25
@@ -74,5 +70,4 @@ precision-experiment: $(STAMP)
 # DiffAugment + LeCam (weight 0.3, from step 1000 and from step 100) vs DiffAugment alone
 # on the regime experiment's 100 faces, 3 seeds: 9 runs, about 55 minutes on 2 cores.
 lecam-experiment: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[experiments]'
 	$(BIN)/python benchmarks/lecam_experiment.py

@@ -43,16 +43,12 @@ def train(name, seed, steps, out):
     return run_dir, run_demo(run_dir, steps, seed, SETTINGS[name])
 
 
-def run_demo(run_dir, steps, seed, flags, evaluations=6, precision="float32"):
-    """Runs train.py's demo recipe with `flags` for `steps` steps (`evaluations` metric
-    evaluations and checkpoints, one sample grid at the end) and returns its report.json;
-    a run finished before with the same command is reused (seeds and settings can be
-    added incrementally). `precision` is pinned (not --mixed_precision=auto) so that the
-    results do not depend on the machine's CPU."""
+def demo_command(run_dir, steps, seed, flags, evaluations=6, precision="float32", preset="demo"):
+    """train.py's command line of `run_demo` (see there)."""
     every = max(steps // evaluations, 1)
-    command = [
+    return [
         os.path.join(ROOT, "train.py"),
-        "--preset=demo",
+        f"--preset={preset}",
         f"--run_dir={run_dir}",
         "--overwrite",
         f"--steps={steps}",
@@ -63,6 +59,15 @@ def run_demo(run_dir, steps, seed, flags, evaluations=6, precision="float32"):
         f"--mixed_precision={precision}",
         *flags,
     ]
+
+
+def run_demo(run_dir, steps, seed, flags, evaluations=6, precision="float32", preset="demo"):
+    """Runs train.py's `preset` recipe (the demo's by default) with `flags` for `steps`
+    steps (`evaluations` metric evaluations and checkpoints, one sample grid at the end)
+    and returns its report.json; a run finished before with the same command is reused
+    (seeds and settings can be added incrementally). `precision` is pinned (not
+    --mixed_precision=auto) so that the results do not depend on the machine's CPU."""
+    command = demo_command(run_dir, steps, seed, flags, evaluations, precision, preset)
     report_path = os.path.join(run_dir, "report.json")
     command_path = os.path.join(run_dir, "command.json")
     finished = os.path.exists(report_path) and os.path.exists(command_path)
@@ -71,6 +76,29 @@ def run_demo(run_dir, steps, seed, flags, evaluations=6, precision="float32"):
         with open(command_path, "w") as f:
             json.dump(command, f)
     return _read_json(report_path)
+
+
+def recorded(path, command, measure=None):
+    """The record (a JSON object) of one finished run, kept in the results so that an
+    experiment adds up across interruptions and machines without its run directories.
+
+    Returns the record at `path` when it was made by `command` (train.py's arguments
+    without --run_dir, which differs between machines); otherwise `measure()`'s record,
+    written to `path` (whole, then renamed) before it is returned; None without
+    `measure`."""
+    key = [arg for arg in command if not arg.startswith("--run_dir=")]
+    if os.path.exists(path):
+        record = _read_json(path)
+        if record.get("command") == key:
+            return record
+    if measure is None:
+        return None
+    record = {"command": key, **measure()}
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        json.dump(record, f, indent=1, default=float)
+    os.replace(path + ".tmp", path)
+    return record
 
 
 def _read_json(path):

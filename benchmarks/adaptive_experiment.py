@@ -1,161 +1,270 @@
-"""Adaptive DiffAugment (ADA's controller on DiffAugment's p) vs p = 1 vs none, two sizes.
+"""Adaptive DiffAugment strength along the data-amount curve: none, fixed p = 1 and ADA's
+adaptive p on 100, 300 and 1,511 images.
 
-    python benchmarks/adaptive_experiment.py [--steps 800] [--seeds 0,1] [--ada_kimg 4]
-        [--ada_targets 0.6]
+    nice -n 10 python benchmarks/adaptive_experiment.py [--seeds 0,1,2]
+        [--sizes 100,300,1511] [--runs runs/adaptive] [--out benchmarks/results/adaptive]
 
-Trains the demo model (unconditional BigGAN, width 8, 32 px, batch 16; 24 images held
-out) with identical seeds and budgets under these settings: no augmentation, DiffAugment
-`color,translation,cutout` at the paper's fixed p = 1, and the same policy with an
-adaptive p (`--augment_p=adaptive`, ADA's interval 4, `--ada_kimg` scaled to the run,
-one setting per r_t target of `--ada_targets`: ADA's 0.6 by default), on two dataset
-sizes: the shipped emoji faces (145 training images) and every Noto emoji (about 1,900,
-built with `python benchmarks/emoji_build.py build --set all`, which needs npm; without npm
-a 48-image subset of the faces is the small set instead).
-Run directories go to --runs (finished runs are reused). Writes, into --out (default
-benchmarks/results/adaptive, shown in docs/experiments.md): `results.md` (the table) and, per
-dataset size, `swd-<size>.png` and `d_gap-<size>.png` (mean and spread over seeds), and
-`p.png` (the adaptive p over training, every seed).
+Fixed DiffAugment helps where D memorises (100 images) and hurts where it does not
+(1,511), so a single fixed p is wrong at one end (`regime_experiment.py`'s data-amount
+curve). ADA's controller (`keras_models.AdaptiveStrength`, `--augment_p=adaptive`)
+promises one setting that is right at every size. This trains the regime experiment's
+data-amount setting (the demo's BigGAN at width 8, 32 px, 2,000 steps x batch 16, every
+Noto emoji with 400 held out; npm builds the set once) with
+
+- `none`: no augmentation;
+- `fixed p = 1`: DiffAugment `color,translation,cutout`, the paper's fixed p;
+- `adaptive p`: the same policy with p steered by r_t = E[sign(D(augmented reals))]
+  every 4 steps toward `--ada_target`, at a speed of `--ada_kimg` (4: p can go from 0
+  to 1 in 250 of the 2,000 steps).
+
+and scores each run by FID (offline emoji extractor, not Inception) and SWD of 400
+samples of the EMA generator against the 400 held-out images, and D's sign-accuracy gap
+between training and held-out reals. A difference counts (**bold**) when it is beyond
+both the measured noise floor (`benchmarks/results/metric_noise.json` at N = 256 <= 400)
+and 2 standard errors of the difference of the seed means (`regime_experiment.marked`).
+
+Every finished run leaves `runs/<size>-<setting>-s<seed>.json` in --out (its command,
+scores, D's gap and r_t over training, and the controller's p and r_t), and the table
+(`results.md`) and figures (`fid.png`: FID against data amount; `strength-<size>.png`:
+r_t and p over training, each seed; `r_t.png`: r_t of the runs without a controller,
+the signal the controller acts on) are rebuilt from those records after each run. A
+record made by the same command is never trained again, so the experiment adds up across
+interruptions; run directories under --runs can be deleted once their record exists.
+Runs go seed by seed, all sizes and settings per seed, so that an interruption leaves
+whole seeds.
 """
 
 import argparse
-import json
+import functools
 import os
-import subprocess
+import sys
 
-import emoji_build
 import numpy as np
-from ablation import ROOT, plot, run_demo
 
-FIXED_P = {"none": "-", "fixed p = 1": "1"}  # the table's p column
-EVALUATIONS = 8  # metric evaluations (and checkpoints) per run
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import emoji_build  # noqa: E402
+from ablation import ROOT, demo_command, mean_std, plot, recorded, run_demo, samples_of  # noqa: E402
+from regime_experiment import (  # noqa: E402
+    ALL_FLOORS,
+    DATA_CURVE,
+    add_regime_arguments,
+    difference,
+    floor_at,
+    heldout_images,
+    history,
+    marked,
+)
 
-def settings(targets, ada_kimg):
-    """`{label: train.py flags}`: none, p = 1 (the demo's policy, color,translation,cutout)
-    and one adaptive setting per r_t target ("adaptive p" is ADA's 0.6)."""
-    result = {"none": ["--policy="], "fixed p = 1": []}
-    for target in targets:
-        label = "adaptive p" if target == 0.6 else f"adaptive p, target {target:g}"
-        extra = [] if target == 0.6 else [f"--ada_target={target:g}"]
-        result[label] = ["--augment_p=adaptive", f"--ada_kimg={ada_kimg:g}", *extra]
-    return result
-
-
-def datasets(runs):
-    """`{label: train.py flags}` of the two dataset sizes, smallest first."""
-    faces = ["--dataset=emoji_faces"]
-    large = os.path.join(runs, "emoji_all")
-    try:
-        if not os.path.exists(os.path.join(large, "manifest.json")):
-            emoji_build.build(large, "all")
-    except (RuntimeError, subprocess.CalledProcessError) as error:
-        print(f"Could not build the full emoji set ({error}); using a subset of the faces.")
-        return {"48 faces": [*faces, "--num_images=48"], "145 faces": faces}
-    with open(os.path.join(large, "manifest.json")) as f:
-        count = json.load(f)["count"] - 24  # the demo holds 24 out
-    return {"145 faces": faces, f"{count:,} emoji": [f"--dataset={large}"]}
+ADA = {"target": 0.6, "kimg": 4}  # see the module docstring and docs/experiments.md
+POLICY = "--policy=color,translation,cutout"
+SETTINGS = {  # name: (record file name, flags)
+    "none": ("none", ["--policy="]),
+    "fixed p = 1": ("fixed", [POLICY]),
+    "adaptive p": ("adaptive", [POLICY, "--augment_p=adaptive"]),
+}
+EVALUATIONS = 8  # checkpoints, D-gap measurements and fit-log epochs per run
+SCORES = (("fid", "FID", 1), ("swd", "SWD", 1), ("gap", "D gap", 2))
 
 
-def slug(text):
-    return "".join(c if c.isalnum() else "_" for c in text).strip("_")
+def adaptive_flags(target, kimg):
+    return [f"--ada_target={target:g}", f"--ada_kimg={kimg:g}"]
 
 
-def logged(run_dir, tag):
-    """(steps, values) of a scalar the TensorBoard callback logged during training (the
-    GAN's `augment_p` and `r_t` every `ckpt_every // 10` steps)."""
-    import tensorflow as tf
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+def measure(run_dir, report, reference, features, seed):
+    """The record of a finished run: its scores against the held-out images and the
+    curves of its overfitting signals."""
+    from keras_models.metrics import EmojiFeatures, frechet_distance, sliced_wasserstein
+    from keras_models.report import strength_history
 
-    events = EventAccumulator(os.path.join(run_dir, "logs", "train"), {"tensors": 0})
-    events.Reload()
-    series = events.Tensors(f"batch_{tag}")
-    steps = np.array([e.step for e in series])
-    return steps, np.array([float(tf.make_ndarray(e.tensor_proto)) for e in series])
+    fakes = samples_of(run_dir, num=len(reference))
+    steps, gaps = history(report, "overfitting", "accuracy_gap")
+    every = report["config"]["ckpt_every"]
+    accuracy = np.array(report["history"]["d_real_accuracy"])
+    return {
+        "fid": frechet_distance(features, EmojiFeatures()(fakes)[0]),
+        "swd": sliced_wasserstein(reference, fakes, seed=seed),
+        "gap": float(gaps[-1]),
+        "gap_curve": [steps.tolist(), gaps.tolist()],
+        # mean sign of D's logits on the reals of each epoch's D steps: r_t, per epoch
+        "r_t_curve": [
+            list(range(every, every * (len(accuracy) + 1), every)),
+            (2 * accuracy - 1).tolist(),
+        ],
+        "strength": strength_history(os.path.join(run_dir, "metrics.jsonl")),
+    }
 
 
-def curves(reports, key, records):
-    """(kimg, mean, std) over seeds of `key` in each report's `records` list."""
-    values = np.array([[r[key] for r in report[records]] for _, report in reports])
-    config = reports[0][1]["config"]
-    kimg = np.array([r["step"] for r in reports[0][1][records]]) * config["batch_size"] / 1000
-    return kimg, values.mean(0), values.std(0)
+def train_and_measure(run_dir, steps, seed, flags, folder):
+    """Trains (or reuses) a run and returns its record (`measure`)."""
+    from keras_models.metrics import EmojiFeatures
+
+    report = run_demo(run_dir, steps, seed, flags, EVALUATIONS)
+    reference = heldout_images(folder, seed, DATA_CURVE["holdout"])
+    return measure(run_dir, report, reference, EmojiFeatures()(reference)[0], seed)
+
+
+def late_mean(record, key):
+    """Mean of the second half of training of `r_t` (`"r_t_curve"`) or `augment_p`."""
+    if key == "r_t_curve":
+        steps, values = record[key]
+    else:
+        steps = [r["step"] for r in record["strength"]]
+        values = [r[key] for r in record["strength"]]
+    steps, values = np.asarray(steps), np.asarray(values, float)
+    return float(values[steps > steps.max() / 2].mean())
+
+
+def table(records, floors, args):
+    """Markdown lines of the table of `records` ({size: {setting: {seed: record}}})."""
+    floor = {m: floor_at(floors, ALL_FLOORS, m, DATA_CURVE["holdout"]) for m in ("fid", "swd")}
+    lines = [
+        f"{args.steps} steps x batch 16 (BigGAN width {args.width}), every Noto emoji with "
+        f"{DATA_CURVE['holdout']} held out; FID (emoji extractor) and SWD x 1e3 of "
+        f"{DATA_CURVE['holdout']} EMA samples against the held-out images; D gap: D's sign "
+        "accuracy on training minus held-out reals at the end; r_t: mean sign of D's logits "
+        "on its (augmented) training reals, mean over the second half of training; p: the "
+        f"adaptive probability (target {args.ada_target:g}, {args.ada_kimg:g} kimg from 0 "
+        "to 1), mean over the second half. Mean ± std over the seeds finished; Δ: minus "
+        "`none` over the seeds finished in both, **bold** when beyond both the noise floor "
+        f"(N = {floor['fid'].num}) and 2 standard errors of the seed means.\n",
+        "| images | setting | seeds | FID | Δ FID | SWD | Δ SWD | D gap | r_t | p |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size, by_setting in records.items():
+        base = by_setting.get("none", {})
+        for name, runs in by_setting.items():
+            if not runs:
+                continue
+            seeds = sorted(runs)
+            common = [s for s in seeds if s in base]
+            cells = [str(size), name, ", ".join(map(str, seeds))]
+            for metric, _, digits in SCORES:
+                values = [runs[s][metric] for s in seeds]
+                cells.append(mean_std(values, digits))
+                if metric in floor:
+                    delta = "—"
+                    if name != "none" and common:
+                        delta = marked(
+                            [base[s][metric] for s in common],
+                            [runs[s][metric] for s in common],
+                            floor[metric],
+                            digits,
+                        )
+                    cells.append(delta)
+            cells.append(mean_std([late_mean(runs[s], "r_t_curve") for s in seeds], 2))
+            strength = [late_mean(runs[s], "augment_p") for s in seeds if runs[s]["strength"]]
+            cells.append(mean_std(strength, 2) if strength else ("1" if "fixed" in name else "—"))
+            lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", *verdicts(records, floor["fid"])]
+    return lines
+
+
+def verdicts(records, floor):
+    """Markdown lines: the adaptive p's FID against the better and the worse fixed
+    setting (none, p = 1) at each size, over the seeds finished in all three."""
+    lines = []
+    for size, by_setting in records.items():
+        runs = [by_setting.get(name, {}) for name in SETTINGS]
+        seeds = sorted(set.intersection(*(set(r) for r in runs)))
+        if not seeds:
+            continue
+        none, fixed, adaptive = ([r[s]["fid"] for s in seeds] for r in runs)
+        better, worse = (none, fixed) if np.mean(none) <= np.mean(fixed) else (fixed, none)
+        names = ("none", "p = 1") if better is none else ("p = 1", "none")
+        text = []
+        for label, other in zip(names, (better, worse), strict=True):
+            diff, significant = difference(other, adaptive, floor)
+            verdict = "beyond floor and seeds" if significant else "within floor or seeds"
+            text.append(f"{diff:+.1f} vs {label} ({verdict})")
+        lines.append(
+            f"- {size} images, seeds {seeds}: adaptive FID {' ; '.join(text)}; "
+            f"the better fixed setting is {names[0]}."
+        )
+    return lines
+
+
+def figures(records, out, target):
+    from keras_models.report import write_strength_figure
+
+    sizes = list(records)
+    fid = {}
+    for name in SETTINGS:
+        points = [
+            (size, np.mean(v), np.std(v))
+            for size in sizes
+            if (v := [r["fid"] for r in records[size].get(name, {}).values()])
+        ]
+        if points:
+            fid[name] = tuple(np.array(points).T)
+    plot(fid, "FID vs 400 held-out emoji", os.path.join(out, "fid.png"), xlabel="training images")
+    r_t = {}
+    for size in sizes:
+        for name in ("none", "fixed p = 1"):
+            runs = list(records[size].get(name, {}).values())
+            if runs:
+                curves = np.array([r["r_t_curve"][1] for r in runs])
+                steps = np.array(runs[0]["r_t_curve"][0]) * 16 / 1000
+                r_t[f"{size} images, {name}"] = (steps, curves.mean(0), curves.std(0))
+    plot(r_t, "r_t = mean sign of D(reals), per epoch", os.path.join(out, "r_t.png"))
+    for size in sizes:
+        runs = records[size].get("adaptive p", {})
+        if runs:
+            write_strength_figure(
+                {f"seed {seed}": r["strength"] for seed, r in sorted(runs.items())},
+                target,
+                os.path.join(out, f"strength-{size}.png"),
+                f"Adaptive p on {size} images",
+            )
 
 
 def main(argv=None):
+    from keras_models.metrics import load_noise_floors
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=800)
-    parser.add_argument("--seeds", default="0,1", help="comma-separated seeds")
-    parser.add_argument("--ada_kimg", type=float, default=4.0)
-    parser.add_argument(
-        "--ada_targets", default="0.6", help="comma-separated r_t targets, one setting each"
-    )
-    parser.add_argument("--runs", default=os.path.join(ROOT, "runs", "adaptive"))
-    parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results", "adaptive"))
+    add_regime_arguments(parser, "adaptive", seeds_help="comma-separated seeds")
+    parser.add_argument("--sizes", default="100,300,1511", help="training-set sizes")
+    parser.add_argument("--settings", default=",".join(SETTINGS), help="settings to run")
+    parser.add_argument("--ada_target", type=float, default=ADA["target"])
+    parser.add_argument("--ada_kimg", type=float, default=ADA["kimg"])
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
-    targets = [float(t) for t in args.ada_targets.split(",")]
-    every = max(args.steps // EVALUATIONS, 1)
-    os.makedirs(args.out, exist_ok=True)
-    os.makedirs(args.runs, exist_ok=True)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    names = args.settings.split(",")
+    floors = load_noise_floors(args.floors)
+    folder = os.path.join(ROOT, "runs", "emoji_all")  # the cache of metric_noise.py
+    if not os.path.exists(os.path.join(folder, "manifest.json")):
+        emoji_build.build(folder, "all")
+    holdout = DATA_CURVE["holdout"]
 
-    fmt = lambda v, d: f"{v.mean():.{d}f} ± {v.std():.{d}f}" if len(v) > 1 else f"{v[0]:.{d}f}"
-    rows, p_curves = [], {}
-    for size, data_flags in datasets(args.runs).items():
-        swd_curves, gap_curves = {}, {}
-        for setting, flags in settings(targets, args.ada_kimg).items():
-            run_dirs = [
-                os.path.join(args.runs, f"{slug(size)}-{slug(setting)}-s{seed}") for seed in seeds
-            ]
-            reports = [
-                (run_dir, run_demo(run_dir, args.steps, seed, [*data_flags, *flags], EVALUATIONS))
-                for run_dir, seed in zip(run_dirs, seeds, strict=True)
-            ]
-            swd_curves[setting] = curves(reports, "swd", "evaluations")
-            gap_curves[setting] = curves(reports, "accuracy_gap", "overfitting")
-            swd = np.array([[e["swd"] for e in r["evaluations"]] for _, r in reports])
-            gap = np.array([[e["accuracy_gap"] for e in r["overfitting"]] for _, r in reports])
-            half = gap.shape[1] // 2
-            batch = reports[0][1]["config"]["batch_size"]
-            p_cells = [FIXED_P.get(setting), "-", "-"]
-            if p_cells[0] is None:  # adaptive: p and r_t as TensorBoard got them
-                p, r_t = [], []
-                for (run_dir, _), seed in zip(reports, seeds, strict=True):
-                    steps, values = logged(run_dir, "augment_p")
-                    curve = (steps * batch / 1000, values, 0 * values)
-                    p_curves[f"{size}, {setting}, seed {seed}"] = curve
-                    p.append(values)
-                    r_t.append(logged(run_dir, "r_t")[1].mean())
-                p = np.array(p)
-                p_cells = [fmt(p[:, -1], 3), fmt(p.mean(1), 3), fmt(np.array(r_t), 3)]
-            rows.append(
-                f"| {size} | {setting} | {fmt(swd[:, -1], 1)} | {fmt(swd.min(1), 1)} "
-                f"| {fmt(gap[:, -1], 3)} | {fmt(gap[:, half:].mean(1), 3)} | "
-                + " | ".join(p_cells)
-                + " |"
-            )
-        plot(swd_curves, f"SWD x 1e3, {size}", os.path.join(args.out, f"swd-{slug(size)}.png"))
-        plot(
-            gap_curves,
-            f"D sign accuracy: train - held-out, {size}",
-            os.path.join(args.out, f"d_gap-{slug(size)}.png"),
-        )
-    plot(p_curves, "adaptive p", os.path.join(args.out, "p.png"))
+    records = {size: {name: {} for name in SETTINGS} for size in sizes}
+    todo = [(seed, size, name) for seed in seeds for size in sizes for name in SETTINGS]
+    for seed, size, name in todo:
+        file_name, setting = SETTINGS[name]
+        flags = [
+            f"--dataset={folder}",
+            f"--holdout={holdout}",
+            f"--width={args.width}",
+            *([f"--num_images={size}"] if size < 1911 - holdout else []),
+            *setting,
+            *(adaptive_flags(args.ada_target, args.ada_kimg) if "adaptive" in name else []),
+        ]
+        run_dir = os.path.join(args.runs, f"{size}-{file_name}-s{seed}")
+        path = os.path.join(args.out, "runs", f"{size}-{file_name}-s{seed}.json")
+        command = demo_command(run_dir, args.steps, seed, flags, EVALUATIONS)
 
-    lines = [
-        f"{args.steps} steps x batch {batch} ({args.steps * batch / 1000:g} kimg), seeds {seeds}, "
-        f"adaptive: interval 4, ada_kimg {args.ada_kimg:g} (r_t target 0.6 unless named); SWD "
-        f"x 1e3 (lower is better) and D's train - held-out sign accuracy gap evaluated every "
-        f"{every} steps; mean p and r_t over the values logged every {every // 10} steps",
-        "",
-        "| data | setting | final SWD | best SWD | D gap, final | D gap, mean of 2nd half "
-        "| p at the end | mean p | mean r_t |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
-        *rows,
-    ]
-    table = "\n".join(lines)
-    with open(os.path.join(args.out, "results.md"), "w") as f:
-        f.write(table + "\n")
-    print(table)
+        train = functools.partial(train_and_measure, run_dir, args.steps, seed, flags, folder)
+        record = recorded(path, command, train if name in names else None)
+        if record is None:
+            continue
+        records[size][name][seed] = record
+        text = "\n".join(table(records, floors, args)) + "\n"
+        with open(os.path.join(args.out, "results.md"), "w", encoding="utf-8") as f:
+            f.write(text)
+        figures(records, args.out, args.ada_target)
+        print(f"finished {size} images, {name}, seed {seed}", flush=True)
+    print(text)
 
 
 if __name__ == "__main__":

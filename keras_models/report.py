@@ -20,8 +20,10 @@ from keras_models.images import image_grid, save_png
 from keras_models.run_dir import RunDirectory
 from tf_diffaug import parse_policy
 
-# What `MetricEvaluator` records of an adaptive strength beside the metrics.
+# What `callbacks.StrengthRecorder` records of an adaptive strength, and how it is shown.
 STRENGTH_LOGS = ("augment_p", "r_t")
+STRENGTH_FIGURE = "strength.png"
+STRENGTH_ROWS = 20  # rows of the report's table (the figure shows every record)
 
 
 def write_report(
@@ -79,16 +81,23 @@ def write_report(
         ]
     strength = strength_history(run_dir.metrics_path)
     if strength:
+        figure = os.path.join(run_dir.path, STRENGTH_FIGURE)
+        write_strength_figure({"": strength}, config.ada_target, figure)
+        shown = strength[:: -(-len(strength) // STRENGTH_ROWS)]
+        shown += [] if shown[-1] is strength[-1] else [strength[-1]]
         lines += [
             "",
             "## Augmentation probability over training (adaptive p)",
             "",
-            "r_t: mean sign of D's logits on the reals of the last adjustment interval.",
+            "r_t: mean sign of D's logits on the reals of the last adjustment interval; p "
+            f"rises while r_t is above its target ({config.ada_target:g}).",
+            "",
+            f"![adaptive p and r_t over training]({STRENGTH_FIGURE})",
             "",
             "| step | p | r_t |",
             "|---:|---:|---:|",
         ]
-        lines += [f"| {r['step']} | {r['augment_p']:.4f} | {r['r_t']:.3f} |" for r in strength]
+        lines += [f"| {r['step']} | {r['augment_p']:.4f} | {r['r_t']:.3f} |" for r in shown]
     if overfitting:
         lines += ["", "## Discriminator overfitting signal (sign accuracy on reals)", ""]
         lines += ["| step | train | held-out | gap |", "|---:|---:|---:|---:|"]
@@ -127,6 +136,40 @@ def strength_history(metrics_path: str) -> list[dict[str, float]]:
             if "augment_p" in record:
                 by_step[record["step"]] = {k: record[k] for k in ("step", *STRENGTH_LOGS)}
     return [by_step[step] for step in sorted(by_step)]
+
+
+def write_strength_figure(
+    runs: dict[str, list[dict[str, float]]], target: float, path: str, title: str = ""
+) -> None:
+    """Writes the adaptive p and r_t over training, one line per run, with r_t's target,
+    as a PNG.
+
+    Args:
+        runs: `{label: strength_history records}` (label "" for a single run).
+        target: the controller's r_t target.
+        path: the PNG's path.
+        title: the figure's title.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: no display needed
+    import matplotlib.pyplot as plt
+
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(7, 4.5), sharex=True)
+    for label, records in runs.items():
+        steps = [r["step"] for r in records]
+        top.plot(steps, [r["r_t"] for r in records], label=label or "r_t")
+        bottom.plot(steps, [r["augment_p"] for r in records])
+    top.axhline(target, color="gray", linestyle="--", label=f"target {target:g}")
+    top.set_ylabel("r_t")
+    top.set_title(title)
+    top.legend(fontsize=8)
+    bottom.set_ylabel("p")
+    bottom.set_ylim(-0.02, 1.02)
+    bottom.set_xlabel("step")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
 
 
 def write_augmentation_preview(

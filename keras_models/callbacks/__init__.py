@@ -4,7 +4,8 @@ Modules, one concept each:
 
 * `periodic`: `PeriodicCallback`, the base of the callbacks below that run every N steps
   and at the end of training;
-* `observers`: `SampleGrid`, `OverfittingMonitor`, `NearestNeighbourReport`;
+* `observers`: `SampleGrid`, `OverfittingMonitor`, `StrengthRecorder` (adaptive p and
+  r_t over training), `NearestNeighbourReport`;
 * `evaluator`: `MetricEvaluator` (SWD, FID/KID/IS/precision-recall, best weights);
 * `run_control`: `CheckpointEveryEpoch`, `StopAtStep`, `NonFiniteGuard`;
 * `interruption`: `StopOnSignal` (SIGINT/SIGTERM: save and stop) and `SaveOnPreemption`
@@ -39,7 +40,12 @@ Deprecated: `image_grid`, `save_png` and `nearest_neighbours` moved to
 from keras_models.callbacks.batches import fixed_latents, generate
 from keras_models.callbacks.evaluator import MetricEvaluator
 from keras_models.callbacks.interruption import Preempted, SaveOnPreemption, StopOnSignal
-from keras_models.callbacks.observers import NearestNeighbourReport, OverfittingMonitor, SampleGrid
+from keras_models.callbacks.observers import (
+    NearestNeighbourReport,
+    OverfittingMonitor,
+    SampleGrid,
+    StrengthRecorder,
+)
 from keras_models.callbacks.periodic import PeriodicCallback
 from keras_models.callbacks.run_control import CheckpointEveryEpoch, NonFiniteGuard, StopAtStep
 from keras_models.images import image_grid, nearest_neighbours, save_png  # deprecated here
@@ -56,6 +62,7 @@ __all__ = [
     "SaveOnPreemption",
     "StopAtStep",
     "StopOnSignal",
+    "StrengthRecorder",
     "fixed_latents",
     "generate",
     "image_grid",

@@ -34,9 +34,7 @@ class MetricEvaluator(PeriodicCallback):
     Generates `num_fake` images from fixed latents with the EMA generator and compares
     them with `real_images`. Each evaluation is logged to TensorBoard (`metrics/<name>`),
     appended to `self.history` (and so to the epoch `logs`) and, with `history_path`, to a
-    JSON-lines file with each result's protocol. When the model has an adaptive
-    `augment_strength` (`keras_models.GAN`), each record also holds its current
-    `augment_p` and `r_t`.
+    JSON-lines file with each result's protocol.
 
     Args:
         real_images: float (N, H, W, C) real images in [-1, 1] for SWD (e.g. the training
@@ -151,9 +149,6 @@ class MetricEvaluator(PeriodicCallback):
         values = {name: r.value for name, r in results.items()}
         self.log_scalars({f"metrics/{name}": v for name, v in values.items()}, step)
         record = {"step": step, **values, "protocols": {k: r.protocol for k, r in results.items()}}
-        strength = getattr(self.model, "augment_strength", None)
-        if strength is not None:  # p over training, beside the metrics it led to
-            record.update({k: float(v) for k, v in strength.logs().items()})
         self.history.append(record)
         if self.history_path:
             os.makedirs(os.path.dirname(os.path.abspath(self.history_path)), exist_ok=True)
@@ -172,9 +167,9 @@ class MetricEvaluator(PeriodicCallback):
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None and self.history:
-            # The training logs already hold the current augment_p and r_t.
-            skip = ("step", "protocols", "augment_p", "r_t")
-            logs.update({k: v for k, v in self.history[-1].items() if k not in skip})
+            logs.update(
+                {k: v for k, v in self.history[-1].items() if k not in ("step", "protocols")}
+            )
 
 
 def check_free_space(weights: list, path: str) -> None:

@@ -142,6 +142,40 @@ class OverfittingMonitor(PeriodicCallback):
         self._warned = over
 
 
+class StrengthRecorder(PeriodicCallback):
+    """The adaptive augmentation probability p and ADA's r_t over training.
+
+    Every `every_n_steps` (and at the end) it appends `{"step", "augment_p", "r_t"}`, the
+    GAN's `augment_strength.logs()`, to the JSON-lines file `path` (the run's
+    `metrics.jsonl`, from which `keras_models.report` draws p and r_t over training).
+    It records nothing for a GAN without an `augment_strength`.
+
+    Args:
+        path: the JSON-lines file to append to.
+        every_n_steps: period in training batches.
+        initial_step: step count at the start (when resuming).
+        guard: the run's `NonFiniteGuard`: no final record of a diverged state.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        every_n_steps: int | None,
+        initial_step: int = 0,
+        guard: NonFiniteGuard | None = None,
+    ):
+        super().__init__(every_n_steps, initial_step=initial_step, guard=guard)
+        self.path = path
+
+    def run(self, step: int) -> None:
+        strength = getattr(self.model, "augment_strength", None)
+        if strength is None:
+            return
+        record = {"step": step, **{k: float(v) for k, v in strength.logs().items()}}
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+
+
 class NearestNeighbourReport(PeriodicCallback):
     """Generated samples beside their nearest training images, as an image grid.
 

@@ -145,6 +145,13 @@ def run_callbacks(
     nearest = callbacks.NearestNeighbourReport(
         images, os.path.join(run_dir.path, "nearest.png"), guard=guard
     )
+    strength = []
+    if config.augment_p == "adaptive":  # p and r_t over training, for the run report
+        strength = [
+            callbacks.StrengthRecorder(
+                run_dir.metrics_path, max(1, config.ckpt_every // 10), start, guard
+            )
+        ]
     observers = [samples, evaluator, *([monitor] if monitor else []), nearest]
     stop = callbacks.StopOnSignal(
         (signal.SIGINT,) if multi_worker else (signal.SIGINT, signal.SIGTERM),
@@ -160,6 +167,7 @@ def run_callbacks(
         ),
         callbacks.StopAtStep(config.total_steps, config.ckpt_every, initial_step=start),
         keras.callbacks.TensorBoard(run_dir.logs, update_freq=max(1, config.ckpt_every // 10)),
+        *strength,
         samples,
         evaluator,
         *([monitor] if monitor else []),

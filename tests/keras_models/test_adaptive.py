@@ -19,7 +19,6 @@ import tf_diffaug
 from keras_models import build, callbacks, recipes, report
 from keras_models.cli import flags as cli_flags
 from keras_models.config import ConfigError
-from keras_models.metrics.evaluation import MetricResult
 from keras_models.run_dir import RunDirectory
 from tests.helpers.checks import assert_config_round_trip, two_replica_strategy
 from tests.helpers.tensorboard import read_events
@@ -299,24 +298,21 @@ def test_strength_config_validation_and_gan_checks():
 # --- logs, metrics.jsonl, report.md, TensorBoard ------------------------------------------
 
 
-def test_fit_logs_p_to_tensorboard_metrics_jsonl_and_report(tmp_path, monkeypatch):
-    # SWD needs 16 px; this test is about what is recorded beside it.
-    result = MetricResult("swd", 1.0, None, {})
-    monkeypatch.setattr(callbacks.evaluator, "evaluate_swd", lambda *args, **kwargs: result)
+def test_fit_logs_p_to_tensorboard_metrics_jsonl_and_report(tmp_path):
     run = RunDirectory(str(tmp_path / "run"))
     strength = keras_models.AdaptiveStrength(speed_kimg=0.04, interval=2, initial=0.5)
     gan = compile_gan(adaptive_gan(strength))
     reals = reals_with_signs([1] * BATCH)
-    evaluator = callbacks.MetricEvaluator(reals, every_n_steps=2, history_path=run.metrics_path)
+    recorder = callbacks.StrengthRecorder(run.metrics_path, every_n_steps=2)
     board = keras.callbacks.TensorBoard(run.logs, update_freq=1)
-    record = fit_steps(gan, reals, 6, callbacks_before=[evaluator, board])
+    record = fit_steps(gan, reals, 6, callbacks_before=[recorder, board])
     # Every record carries p and r_t of its step (the epoch logs keep the training value).
     lines = [json.loads(line) for line in open(run.metrics_path)]
     assert [(r["step"], r["augment_p"], r["r_t"]) for r in lines] == [
         (step, record.p[step - 1], record.r_t[step - 1]) for step in (2, 4, 6)
     ]
     assert record.p[-1] == 1.0
-    # A step written twice (evaluated again after a resume) counts once, as last written.
+    # A step written twice (recorded again after a resume) counts once, as last written.
     with open(run.metrics_path, "a") as f:
         f.write(json.dumps({**lines[1], "augment_p": 0.25}) + "\n")
     assert [r["augment_p"] for r in report.strength_history(run.metrics_path)] == [
@@ -325,12 +321,42 @@ def test_fit_logs_p_to_tensorboard_metrics_jsonl_and_report(tmp_path, monkeypatc
         1.0,
     ]
     config = recipes.resolve("demo_adaptive")
-    report.write_report(run, config, {"augment_p": [1.0]}, evaluator.history)
+    report.write_report(run, config, {"augment_p": [1.0]})
     text = open(run.report_path).read()
-    assert "| 6 | 1.0000 | 1.000 |" in text.split("adaptive p")[1]
-    assert "| augment_p |" not in text  # not among the metrics
+    assert "| 6 | 1.0000 | 1.000 |" in text.split("| step | p | r_t |")[1]
+    assert f"![adaptive p and r_t over training]({report.STRENGTH_FIGURE})" in text
+    figure = os.path.join(run.path, report.STRENGTH_FIGURE)
+    assert open(figure, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
     events = read_events(os.path.join(run.logs, "train"))
     assert {"epoch_augment_p", "epoch_r_t"} <= set(events.Tags()["tensors"])
+
+
+def test_strength_recorder_records_nothing_without_a_controller(tmp_path):
+    path = str(tmp_path / "metrics.jsonl")
+    gan = compile_gan(make_gan(discriminator=mean_discriminator(), ema_decay=None))
+    data = tf.data.Dataset.from_tensors(reals_with_signs([1] * BATCH)).repeat()
+    gan.fit(
+        data,
+        epochs=1,
+        steps_per_epoch=2,
+        verbose=0,
+        callbacks=[callbacks.StrengthRecorder(path, 1)],
+    )
+    assert not os.path.exists(path)
+    assert report.strength_history(path) == []
+
+
+def test_report_table_shows_at_most_strength_rows_and_the_last(tmp_path):
+    run = RunDirectory(str(tmp_path / "run"))
+    os.makedirs(run.path, exist_ok=True)
+    with open(run.metrics_path, "w") as f:
+        for step in range(1, 46):
+            f.write(json.dumps({"step": step, "augment_p": step / 45, "r_t": 0.5}) + "\n")
+    report.write_report(run, recipes.resolve("demo_adaptive"), {})
+    table = open(run.report_path).read().split("| step | p | r_t |")[1]
+    steps = [int(row.split("|")[1]) for row in table.strip().splitlines()[1:]]
+    assert steps == [*range(1, 46, 3), 45]
+    assert len(steps) <= report.STRENGTH_ROWS + 1
 
 
 # --- train.py configuration ---------------------------------------------------------------
