@@ -23,7 +23,7 @@ between training and held-out reals. A difference counts (**bold**) when it is b
 both the measured noise floor (`benchmarks/results/metric_noise.json` at N = 256 <= 400)
 and 2 standard errors of the difference of the seed means (`regime_experiment.marked`).
 
-Every finished run leaves `runs/<size>-<setting>-s<seed>.json` in --out (its command,
+Every finished run leaves `records/<size>-<setting>-s<seed>.json` in --out (its command,
 scores, D's gap and r_t over training, and the controller's p and r_t), and the table
 (`results.md`) and figures (`fid.png`: FID against data amount; `strength-<size>.png`:
 r_t and p over training, each seed; `r_t.png`: r_t of the runs without a controller,
@@ -57,7 +57,7 @@ from regime_experiment import (  # noqa: E402
     marked,
 )
 
-ADA = {"target": 0.6, "kimg": 4}  # see the module docstring and docs/experiments.md
+ADA = {"target": 0.1, "kimg": 4}  # demo_adaptive's (keras_models/recipes.py says why)
 POLICY = "--policy=color,translation,cutout"
 SETTINGS = {  # name: (record file name, flags)
     "none": ("none", ["--policy="]),
@@ -251,7 +251,7 @@ def main(argv=None):
             *(adaptive_flags(args.ada_target, args.ada_kimg) if "adaptive" in name else []),
         ]
         run_dir = os.path.join(args.runs, f"{size}-{file_name}-s{seed}")
-        path = os.path.join(args.out, "runs", f"{size}-{file_name}-s{seed}.json")
+        path = os.path.join(args.out, "records", f"{size}-{file_name}-s{seed}.json")
         command = demo_command(run_dir, args.steps, seed, flags, EVALUATIONS)
 
         train = functools.partial(train_and_measure, run_dir, args.steps, seed, flags, folder)

@@ -7,7 +7,7 @@ against the training faces, SWD on pixels, D's sign-accuracy gap between trainin
 held-out reals), several seeds each, and compares every setting with a baseline setting.
 
 - `train_all` trains in `run_order` and keeps each finished run's report as a record in
-  `<out>/runs/<prefix>-s<seed>.json` (`ablation.recorded`): a record made by the same
+  `<out>/records/<prefix>-s<seed>.json` (`ablation.recorded`): a record made by the same
   command is never trained again, so an experiment adds up across interruptions, and
   its run directories can be deleted.
 - After each run, `results.md` (the `table`) and the figures (`figures`) in --out are
@@ -159,7 +159,7 @@ def train_all(compared, baseline, seeds, args, floors, caption, primary=2, prese
             return {key: report[key] for key in RECORDED}
 
         finished[name][seed] = recorded(
-            os.path.join(args.out, "runs", f"{prefix}-s{seed}.json"), command, measure
+            os.path.join(args.out, "records", f"{prefix}-s{seed}.json"), command, measure
         )
         samples = os.path.join(run_dir, "samples", f"samples_{args.steps:07d}.png")
         if seed == seeds[0] and os.path.exists(samples):

@@ -30,7 +30,7 @@ steps only. Two LeCam settings are run, so that neither choice decides the resul
 Each difference from DiffAugment alone is marked as `comparison.py` says (beyond the
 noise floor and 2 standard errors of the seed means). Runs are trained in the order
 DiffAugment / start 1000 per seed, then start 100 per seed; each finished run is kept as
-a record in `<out>/runs/`, and `results.md`, the curves (`fid.png`, `d_gap.png`,
+a record in `<out>/records/`, and `results.md`, the curves (`fid.png`, `d_gap.png`,
 `logits.png`: D's mean real - fake logit, `lecam.png`: the logged penalty without its
 weight) and `samples_<setting>.png` (first seed) in --out are rebuilt after each run, so
 an interruption loses at most the run in progress.

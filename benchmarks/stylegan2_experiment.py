@@ -22,7 +22,7 @@ faces, 69 held out, 2,000 steps x batch 16 = 32 kimg) and changes only what cann
 R1, the loss, the optimiser and the batch are the recipe's. Settings: `none`
 (`--policy=`) and `diffaugment` (the recipe's policy); seeds 0, 1, 2; the comparison,
 its records and its significance marks as in `comparison.py` (the runs' records go to
-`<out>/runs/`, the table to `results.md`, curves and the first seed's samples beside it).
+`<out>/records/`, the table to `results.md`, curves and the first seed's samples beside it).
 """
 
 import argparse
@@ -48,6 +48,7 @@ def scaled_flags(steps, width):
     kimg = steps * RECIPE["batch"] / 1000
     half_life = RECIPE["ema_half_life_kimg"] * kimg / RECIPE["kimg"] * 1000  # images
     return [
+        "--dataset=emoji_faces",
         "--resolution=32",
         f"--width={width}",
         f"--ema_decay={0.5 ** (RECIPE['batch'] / half_life):.6f}",

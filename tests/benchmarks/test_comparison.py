@@ -55,7 +55,7 @@ def test_table_compares_over_the_seeds_finished_in_both():
 def test_recorded_keeps_a_run_by_its_command_whatever_the_run_directory(tmp_path):
     import ablation
 
-    path = str(tmp_path / "runs" / "a-s0.json")
+    path = str(tmp_path / "records" / "a-s0.json")
     calls = []
 
     def measure():
@@ -75,4 +75,4 @@ def test_recorded_keeps_a_run_by_its_command_whatever_the_run_directory(tmp_path
     assert ablation.recorded(path, ["train.py", "--seed=1"]) is None
     assert ablation.recorded(path, ["train.py", "--seed=1"], measure)["command"][-1] == "--seed=1"
     assert len(calls) == 2
-    assert os.listdir(tmp_path / "runs") == ["a-s0.json"]  # no temporary file left
+    assert os.listdir(tmp_path / "records") == ["a-s0.json"]  # no temporary file left

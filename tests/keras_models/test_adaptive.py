@@ -376,7 +376,9 @@ def test_augment_p_flag_and_config():
     adaptive = build.build_gan(recipes.resolve("demo", {**overrides, "width": 1}))
     strength = adaptive.augment_strength
     assert (strength.target, strength.speed_kimg, strength.interval) == (0.6, 20.0, 8)
-    assert recipes.resolve("demo_adaptive").ada_kimg == 4.0
+    demo_adaptive = recipes.resolve("demo_adaptive")
+    assert (demo_adaptive.ada_kimg, demo_adaptive.ada_target) == (4.0, 0.1)
+    assert recipes.resolve("demo").ada_target == 0.6  # ADA's, wherever not calibrated
     fixed = build.build_gan(recipes.resolve("demo", {"augment_p": 0.5, "width": 1}))
     assert fixed.augment_strength is None and fixed.augment.probability == 0.5
     assert all(
