@@ -123,3 +123,22 @@ def test_the_command_line_exits_1_when_a_started_run_cannot_go_on(monkeypatch, t
     assert result.returncode == 1
     assert "error: training diverged at step 4: d_loss is not finite." in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_adaptive_run_records_p_and_r_t_and_its_report_plots_them(tmp_path):
+    config = recipes.resolve(
+        "demo_adaptive",
+        {**TINY_CONFIG, "steps": 8, "ckpt_every": 4, "sample_every": 8, "eval_every": 8},
+    )
+    run_dir = tmp_path / "run"
+    Training(config, RunOptions(run_dir=str(run_dir), export=False)).run()
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    strength = [row for row in rows if "augment_p" in row]
+    # Every ckpt_every // 10 = 1 step (not only at evaluations), and none among the metrics.
+    assert [row["step"] for row in strength] == list(range(1, 9))
+    assert all(set(row) == {"step", "augment_p", "r_t"} for row in strength)
+    assert all(0.0 <= row["augment_p"] <= 1.0 for row in strength)
+    report = (run_dir / "report.md").read_text()
+    assert "![adaptive p and r_t over training](strength.png)" in report
+    assert f"target ({config.ada_target:g})" in report
+    assert (run_dir / "strength.png").read_bytes()[:4] == b"\x89PNG"
