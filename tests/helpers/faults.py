@@ -21,7 +21,10 @@ SIGNALS = {"SIGTERM": signal.SIGTERM, "SIGINT": signal.SIGINT, "SIGKILL": signal
 
 
 class SignalAtStep(keras.callbacks.Callback):
-    """Sends `signum` to this process when the run's step `step` begins."""
+    """Sends `signum` to this thread when the run's step `step` begins: `raise_signal`
+    runs the Python handler before it returns, so two of them in a row are two signals
+    (`os.kill` may deliver to another of TensorFlow's threads, and a second signal sent
+    before the first is handled merges with it)."""
 
     def __init__(self, signum, step):
         super().__init__()
@@ -29,7 +32,7 @@ class SignalAtStep(keras.callbacks.Callback):
 
     def on_train_batch_begin(self, batch, logs=None):
         if int(self.model.train_steps.numpy()) + 1 == self.step:
-            os.kill(os.getpid(), self.signum)
+            signal.raise_signal(self.signum)
 
 
 def inject(fault):
