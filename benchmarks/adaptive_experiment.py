@@ -65,17 +65,17 @@ SETTINGS = {  # name: (record file name, flags)
     "adaptive p": ("adaptive", [POLICY, "--augment_p=adaptive"]),
 }
 EVALUATIONS = 8  # checkpoints, D-gap measurements and fit-log epochs per run
-SCORES = (("fid", "FID", 1), ("swd", "SWD", 1), ("gap", "D gap", 2))
+SCORES = (("fid", 1), ("swd", 1), ("gap", 2))  # (record key, digits)
 
 
 def adaptive_flags(target, kimg):
     return [f"--ada_target={target:g}", f"--ada_kimg={kimg:g}"]
 
 
-def measure(run_dir, report, reference, features, seed):
-    """The record of a finished run: its scores against the held-out images and the
-    curves of its overfitting signals."""
-    from keras_models.metrics import EmojiFeatures, frechet_distance, sliced_wasserstein
+def measure(run_dir, report, reference, extractor, seed):
+    """The record of a finished run: its scores against the held-out images (`reference`,
+    features by `extractor`) and the curves of its overfitting signals."""
+    from keras_models.metrics import frechet_distance, sliced_wasserstein
     from keras_models.report import strength_history
 
     fakes = samples_of(run_dir, num=len(reference))
@@ -83,7 +83,7 @@ def measure(run_dir, report, reference, features, seed):
     every = report["config"]["ckpt_every"]
     accuracy = np.array(report["history"]["d_real_accuracy"])
     return {
-        "fid": frechet_distance(features, EmojiFeatures()(fakes)[0]),
+        "fid": frechet_distance(extractor(reference)[0], extractor(fakes)[0]),
         "swd": sliced_wasserstein(reference, fakes, seed=seed),
         "gap": float(gaps[-1]),
         "gap_curve": [steps.tolist(), gaps.tolist()],
@@ -102,7 +102,7 @@ def train_and_measure(run_dir, steps, seed, flags, folder):
 
     report = run_demo(run_dir, steps, seed, flags, EVALUATIONS)
     reference = heldout_images(folder, seed, DATA_CURVE["holdout"])
-    return measure(run_dir, report, reference, EmojiFeatures()(reference)[0], seed)
+    return measure(run_dir, report, reference, EmojiFeatures(), seed)
 
 
 def late_mean(record, key):
@@ -140,7 +140,7 @@ def table(records, floors, args):
             seeds = sorted(runs)
             common = [s for s in seeds if s in base]
             cells = [str(size), name, ", ".join(map(str, seeds))]
-            for metric, _, digits in SCORES:
+            for metric, digits in SCORES:
                 values = [runs[s][metric] for s in seeds]
                 cells.append(mean_std(values, digits))
                 if metric in floor:

@@ -138,13 +138,18 @@ def figures(finished, out):
     plt.close("all")
 
 
-def train_all(compared, baseline, seeds, args, floors, caption, primary=2, preset="demo"):
+def train_all(compared, baseline, args, caption, primary=2, preset="demo"):
     """Trains (or reads the records of) every (setting, seed) of `compared` ({name:
     (file prefix, train.py flags)}) with train.py's `preset` recipe for `args.steps`
-    steps with an evaluation every 250,
-    rebuilding `results.md` and the figures in `args.out` after each run; copies the
-    first seed's final samples to `samples_<prefix>.png` while its run directory exists.
-    Returns the table's lines."""
+    steps with an evaluation every 250, for the seeds of `args.seeds` (comma-separated)
+    and against the noise floors of `args.floors` (`add_regime_arguments`), rebuilding
+    `results.md` and the figures in `args.out` after each run; copies the first seed's
+    final samples to `samples_<prefix>.png` while its run directory exists. Returns the
+    table's lines."""
+    from keras_models.metrics import load_noise_floors
+
+    seeds = [int(s) for s in args.seeds.split(",")]
+    floors = load_noise_floors(args.floors)
     os.makedirs(args.out, exist_ok=True)
     finished = {name: {} for name in compared}
     evaluations = args.steps // 250

@@ -47,8 +47,6 @@ from ablation import SETTINGS  # noqa: E402
 from comparison import train_all  # noqa: E402
 from regime_experiment import REGIME, add_regime_arguments  # noqa: E402
 
-from keras_models.metrics import load_noise_floors  # noqa: E402
-
 BASELINE = "diffaugment (color,translation,cutout)"
 LECAM = ["--lecam_weight=0.3", "--lecam_decay=0.9"]
 COMPARED = {  # name: (run-directory prefix, flags)
@@ -84,14 +82,7 @@ def main(argv=None):
         f"{args.steps} steps x batch 16 (BigGAN width {args.width}), 100 training faces + 69 "
         "held out. LeCam: weight 0.3, decay 0.9, anchors from the step given."
     )
-    train_all(
-        compared,
-        BASELINE,
-        [int(s) for s in args.seeds.split(",")],
-        args,
-        load_noise_floors(args.floors),
-        caption,
-    )
+    train_all(compared, BASELINE, args, caption)
 
 
 if __name__ == "__main__":

@@ -36,8 +36,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from comparison import train_all  # noqa: E402
 from regime_experiment import REGIME, add_regime_arguments  # noqa: E402
 
-from keras_models.metrics import load_noise_floors  # noqa: E402
-
 RECIPE = {"preset": "stylegan2_fewshot", "kimg": 300, "ema_half_life_kimg": 10, "batch": 16}
 BASELINE = "none"
 
@@ -70,15 +68,7 @@ def main(argv=None):
         f"StyleGAN2 few-shot recipe at 32 px, width (fmap_base) {args.width}, {args.steps} "
         "steps x batch 16, R1 gamma 10 on the reals; 100 training faces + 69 held out."
     )
-    train_all(
-        compared,
-        BASELINE,
-        [int(s) for s in args.seeds.split(",")],
-        args,
-        load_noise_floors(args.floors),
-        caption,
-        preset=RECIPE["preset"],
-    )
+    train_all(compared, BASELINE, args, caption, preset=RECIPE["preset"])
 
 
 if __name__ == "__main__":
